@@ -1,0 +1,30 @@
+#pragma once
+// The actor that owns the product catalogue and the directory of locations.
+
+#include "actors/protocol.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace comptoir::actors {
+
+struct catalogue_state {
+  /// Ordered by id, as domain::find_products expects.
+  std::vector<domain::product> products;
+  /// The rendered JSON of products[i], kept in step with it.
+  std::vector<std::string> rendered_products;
+  std::unordered_map<domain::product_id, std::size_t> index;
+  std::string rendered_stores;
+  std::uint64_t version = 1;
+  static inline const char* name = "catalogue";
+};
+
+/// Loads the products through `db` before it serves anything.
+catalogue_actor::behavior_type catalogue(catalogue_actor::stateful_pointer<catalogue_state> self,
+                                         database_actor db,
+                                         std::vector<domain::location> locations);
+
+} // namespace comptoir::actors

@@ -1,0 +1,29 @@
+#pragma once
+// The actor that runs one owner's SQL on a thread and a database session of its own.
+
+#include "actors/protocol.hpp"
+#include "persistence/database_url.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <memory>
+
+namespace soci {
+class session;
+}
+
+namespace comptoir::actors {
+
+struct database_state {
+  // Out of line: soci::session is complete only in database_actor.cpp.
+  database_state();
+  ~database_state();
+  std::unique_ptr<soci::session> session;
+  static inline const char* name = "database";
+};
+
+/// Spawn it `caf::detached`: every handler blocks on the database.
+database_actor::behavior_type database(database_actor::stateful_pointer<database_state> self,
+                                       persistence::database_url url);
+
+} // namespace comptoir::actors

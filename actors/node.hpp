@@ -1,0 +1,48 @@
+#pragma once
+// Spawns, waits for and stops the actors of one Comptoir node.
+
+#include "actors/protocol.hpp"
+#include "domain/location.hpp"
+#include "persistence/database_url.hpp"
+
+#include <caf/actor.hpp>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+namespace comptoir::actors {
+
+struct directory;
+
+struct node {
+  std::shared_ptr<const directory> owners;
+  worker_actor workers;
+  /// Accepts `api_call`s from the HTTP layer.
+  caf::actor frontend;
+  /// Every long-lived actor, for shutdown.
+  std::vector<caf::actor> actors;
+};
+
+struct node_settings {
+  persistence::database_url database;
+  std::size_t workers = 4;
+};
+
+/// Spawns the catalogue, one actor per location (with a database writer
+/// each), the worker pool and the frontend. `locations` must hold exactly one
+/// warehouse (std::invalid_argument otherwise, with nothing spawned).
+node start_node(caf::actor_system& sys, const node_settings& settings,
+                const std::vector<domain::location>& locations);
+
+/// Waits until every owner has loaded its state; an error names the first
+/// that could not.
+caf::error await_ready(caf::actor_system& sys, const node& running,
+                       std::chrono::milliseconds timeout);
+
+/// Asks every actor to quit. The caller must then drop `running` (it holds
+/// handles) before the actor system is destroyed, or ~actor_system waits for
+/// the detached writers forever.
+void stop_node(caf::actor_system& sys, const node& running);
+
+} // namespace comptoir::actors

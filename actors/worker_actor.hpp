@@ -1,0 +1,29 @@
+#pragma once
+// The pool of stateless workers that the frontend dispatches requests to.
+
+#include "actors/protocol.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <memory>
+#include <unordered_map>
+
+namespace comptoir::actors {
+
+/// Who owns what on this node; fixed once the node has started.
+struct directory {
+  catalogue_actor catalogue;
+  std::unordered_map<domain::location_id, location_actor> stores;
+  location_actor warehouse;
+  /// A database session kept for readiness checks, apart from the owners' writers.
+  database_actor probe;
+};
+
+worker_actor::behavior_type worker(worker_actor::pointer self,
+                                   std::shared_ptr<const directory> owners);
+
+/// `size` workers behind one handle, round robin.
+worker_actor spawn_worker_pool(caf::actor_system& sys, std::size_t size,
+                               std::shared_ptr<const directory> owners);
+
+} // namespace comptoir::actors

@@ -1,0 +1,236 @@
+// The composition root: reads the config, opens and migrates the database,
+// spawns the actors, starts the HTTP listener and stops it all on a signal.
+// Nothing else knows how the pieces are wired.
+
+#include "actors/node.hpp"
+#include "actors/protocol.hpp"
+#include "config/loader.hpp"
+#include "net/api.hpp"
+#include "net/auth.hpp"
+#include "net/http_server.hpp"
+#include "persistence/demo_data.hpp"
+#include "persistence/location_repository.hpp"
+#include "persistence/migrations.hpp"
+#include "persistence/session.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+#include <optional>
+#include <string>
+
+namespace {
+
+using namespace comptoir;
+
+// -- exit codes (sysexits.h) ----------------------------------------------------
+
+constexpr int exit_ok = 0;
+constexpr int exit_usage = 64;       // bad command line
+constexpr int exit_data = 65;        // the database content cannot be served
+constexpr int exit_unavailable = 69; // database unreachable, port taken
+constexpr int exit_internal = 70;    // a bug
+constexpr int exit_config = 78;      // bad config file or environment
+
+constexpr std::string_view usage = R"(Usage: comptoir COMMAND [--config FILE]
+
+Commands:
+  serve      migrate the database, then serve the HTTP API until SIGINT/SIGTERM
+  migrate    apply the missing database migrations and exit
+
+Options:
+  --config FILE  the TOML config file (default: $COMPTOIR_CONFIG, else the
+                 built-in default: demo mode, sqlite://var/comptoir.db,
+                 127.0.0.1:8080)
+  --help         show this help
+  --version      show the version
+
+Environment: COMPTOIR_CONFIG, COMPTOIR_HTTP_ADDRESS, COMPTOIR_HTTP_PORT,
+COMPTOIR_DATABASE_URL override the config file.
+Exit codes: 0 ok, 64 usage, 65 unusable data, 69 database or port unavailable,
+70 internal error, 78 bad configuration.
+)";
+
+struct command_line {
+  std::string command;
+  std::optional<std::string> config_path;
+};
+
+/// Nothing when the program should exit with `exit_code`.
+std::optional<command_line> parse_command_line(int argc, char** argv, int& exit_code) {
+  command_line parsed;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << usage;
+      exit_code = exit_ok;
+      return std::nullopt;
+    }
+    if (arg == "--version") {
+      std::cout << "comptoir " << COMPTOIR_VERSION << '\n';
+      exit_code = exit_ok;
+      return std::nullopt;
+    }
+    if (arg == "--config" && i + 1 < argc) {
+      parsed.config_path = argv[++i];
+    } else if (arg.starts_with("--config=")) {
+      parsed.config_path = std::string{arg.substr(9)};
+    } else if (!arg.starts_with("-") && parsed.command.empty()) {
+      parsed.command = arg;
+    } else {
+      std::cerr << "comptoir: unexpected argument '" << arg << "'\n\n" << usage;
+      exit_code = exit_usage;
+      return std::nullopt;
+    }
+  }
+  if (parsed.command != "serve" && parsed.command != "migrate") {
+    if (parsed.command.empty())
+      std::cerr << "comptoir: a command is needed\n\n" << usage;
+    else
+      std::cerr << "comptoir: unknown command '" << parsed.command << "'\n\n" << usage;
+    exit_code = exit_usage;
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+std::vector<net::token_grant> token_grants(const config::settings& settings) {
+  std::vector<net::token_grant> grants;
+  if (settings.demo)
+    grants = net::demo_grants();
+  for (const auto& token : settings.tokens)
+    grants.push_back({token.token, {*domain::parse_role(token.role), {token.store_id}}});
+  return grants;
+}
+
+/// Blocks SIGINT and SIGTERM in this thread and every thread it starts
+/// after, so that only `wait_for_stop_signal` receives them.
+sigset_t block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int wait_for_stop_signal(const sigset_t& signals) {
+  int received = 0;
+  sigwait(&signals, &received);
+  return received;
+}
+
+int serve(const config::settings& settings, const persistence::database_url& url,
+          std::vector<domain::location> locations) {
+  auto signals = block_stop_signals();
+
+  caf::actor_system_config caf_config;
+  caf_config.add_message_types<caf::id_block::comptoir>();
+  caf_config.set("scheduler.max-threads", settings.actors.scheduler_threads);
+  caf::actor_system system{caf_config};
+
+  actors::node running;
+  try {
+    running = actors::start_node(system, {url, settings.actors.workers}, locations);
+  } catch (const std::invalid_argument& e) {
+    spdlog::critical("cannot serve this database: {}", e.what());
+    return exit_data;
+  }
+  if (auto err = actors::await_ready(system, running, std::chrono::seconds{60})) {
+    spdlog::critical("the actors could not load their state: {}", caf::to_string(err));
+    actors::stop_node(system, running);
+    return exit_unavailable;
+  }
+
+  net::api handler{running.frontend, net::authenticator{token_grants(settings)},
+                   settings.actors.request_timeout};
+  net::server_settings listen;
+  listen.address = settings.http.address;
+  listen.port = settings.http.port;
+  listen.io_threads = settings.http.io_threads;
+  listen.body_limit = settings.http.body_limit_bytes;
+  listen.header_limit = settings.http.header_limit_bytes;
+  listen.read_timeout = settings.http.read_timeout;
+  listen.idle_timeout = settings.http.idle_timeout;
+  std::optional<net::http_server> server;
+  try {
+    server.emplace(listen, [&handler](net::request incoming, net::responder reply) {
+      handler.handle(std::move(incoming), std::move(reply));
+    });
+  } catch (const std::runtime_error& e) {
+    spdlog::critical("{}", e.what());
+    actors::stop_node(system, running);
+    return exit_unavailable;
+  }
+  server->start();
+  spdlog::info("comptoir {} listening on http://{}:{} ({} locations, config: {})", COMPTOIR_VERSION,
+               listen.address, listen.port, locations.size(), settings.source);
+
+  auto signal = wait_for_stop_signal(signals);
+  spdlog::info("received {}: stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  server->stop(std::chrono::seconds{4});
+  actors::stop_node(system, running);
+  spdlog::info("stopped");
+  return exit_ok;
+}
+
+int run(const command_line& cli) {
+  config::settings settings;
+  try {
+    settings = config::load_settings(cli.config_path);
+  } catch (const config::config_error& e) {
+    std::cerr << "comptoir: " << e.what() << '\n';
+    return exit_config;
+  }
+  spdlog::set_level(spdlog::level::from_str(settings.log_level));
+
+  auto url = persistence::parse_database_url(settings.database.url);
+  if (!url) {
+    std::cerr << "comptoir: database.url: expected sqlite://PATH or postgresql://..., got \""
+              << settings.database.url << "\"\n";
+    return exit_config;
+  }
+
+  std::vector<domain::location> locations;
+  try {
+    auto session = persistence::open_session(*url);
+    auto applied = persistence::migrate(*session, url->kind);
+    auto version = persistence::schema_version(*session);
+    if (cli.command == "migrate") {
+      std::cout << "schema at version " << version << " (" << applied << " migrations applied)\n";
+      return exit_ok;
+    }
+    if (applied > 0)
+      spdlog::info("database migrated to version {} ({} migrations applied)", version, applied);
+    if (settings.demo) {
+      spdlog::warn("DEMO MODE: the demo tokens (demo-admin, demo-hq, ...) are accepted; "
+                   "never run demo mode on a real store network");
+      if (persistence::load_demo_data(*session, url->kind))
+        spdlog::info("demo data loaded into the empty database");
+    }
+    locations = persistence::location_repository{*session}.load_all();
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot use the database: {}", e.what());
+    return exit_unavailable;
+  }
+  return serve(settings, *url, std::move(locations));
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  int exit_code = exit_ok;
+  auto cli = parse_command_line(argc, argv, exit_code);
+  if (!cli)
+    return exit_code;
+  try {
+    return run(*cli);
+  } catch (const std::exception& e) {
+    spdlog::critical("internal error: {}", e.what());
+    return exit_internal;
+  }
+}

@@ -1,0 +1,72 @@
+#pragma once
+// Everything a node is configured with, as plain values; config/loader.hpp fills them.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace comptoir::config {
+
+// The defaults below are those a file gets for the keys it leaves out; the
+// shipped config/comptoir.toml states the same values (a test keeps them in step).
+
+struct http_settings {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::size_t io_threads = 1;
+  // Typed as Beast's parser limits are, so they pass without a narrowing cast.
+  std::uint64_t body_limit_bytes = 1024 * 1024;
+  std::uint32_t header_limit_bytes = 16 * 1024;
+  /// The time a client has to send one whole request.
+  std::chrono::milliseconds read_timeout{10'000};
+  /// How long a kept-alive connection may wait for its next request.
+  std::chrono::milliseconds idle_timeout{30'000};
+
+  bool operator==(const http_settings&) const = default;
+};
+
+struct actor_settings {
+  std::size_t scheduler_threads = 1;
+  std::size_t workers = 4;
+  std::chrono::milliseconds request_timeout{5'000};
+
+  bool operator==(const actor_settings&) const = default;
+};
+
+struct database_settings {
+  /// sqlite://relative.db, sqlite:///absolute.db or postgresql://user:pass@host:port/db.
+  std::string url = "sqlite://var/comptoir.db";
+
+  bool operator==(const database_settings&) const = default;
+};
+
+/// An API token from the config file. Demo tokens are not listed here.
+struct token_settings {
+  std::string token;
+  /// admin, hq, logistics or clerk.
+  std::string role;
+  /// The clerk's store; 0 for every other role.
+  std::int64_t store_id = 0;
+
+  bool operator==(const token_settings&) const = default;
+};
+
+struct settings {
+  http_settings http;
+  actor_settings actors;
+  database_settings database;
+  // Off unless a file turns it on, so a hand-written production file cannot
+  // expose demo tokens by leaving the key out.
+  bool demo = false;
+  /// trace, debug, info, warn, error or off (each one spdlog::level::from_str reads).
+  std::string log_level = "info";
+  std::vector<token_settings> tokens;
+  /// The file these settings came from, or "built-in default".
+  std::string source;
+
+  bool operator==(const settings&) const = default;
+};
+
+} // namespace comptoir::config

@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Developer entry point of Comptoir (Debian 12).
+#
+#   deploy/dev.sh run [comptoir serve args...]
+#                          install missing packages, build build/ and run
+#                          build/app/comptoir serve from the repository root
+#                          (default SQLite database: var/comptoir.db)
+#   deploy/dev.sh test     install, build build/ and run all tests, then build
+#                          build-asan/ (Debug, ASan+UBSan) and run the tests
+#                          labelled "unit" there
+#   deploy/dev.sh build    install missing packages and build build/
+#   deploy/dev.sh install  install missing packages only
+#   deploy/dev.sh --help   this text
+#
+# Environment: JOBS (parallel build/test jobs, default 2), CCACHE_DIR (ccache
+# default otherwise), ASAN_OPTIONS / UBSAN_OPTIONS (sanitizer test run).
+set -euo pipefail
+
+REPO_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+BUILD_DIR=$REPO_ROOT/build
+ASAN_BUILD_DIR=$REPO_ROOT/build-asan
+JOBS=${JOBS:-2}
+
+# Debian packages needed to build, test and run Comptoir: the one list.
+PACKAGES=(
+    build-essential cmake ccache pkg-config
+    libcaf-dev libboost1.81-dev libboost-json1.81-dev
+    libsoci-dev libsqlite3-dev libpq-dev
+    prometheus-cpp-dev doctest-dev libtomlplusplus-dev libspdlog-dev libssl-dev
+    postgresql      # server binaries for the tests' private cluster (tests/support/pg.sh)
+    sqlite3 curl wrk
+)
+
+# ccache: the CMakeLists sets it as compiler launcher when found. A base dir
+# makes the cache hit across clones at different paths; CCACHE_DIR keeps its
+# default (~/.cache/ccache or ~/.ccache) unless set by the caller.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$REPO_ROOT}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
+
+usage() {
+    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+section() {
+    printf '\n==== %s ====\n' "$*"
+}
+
+die() {
+    printf 'dev.sh: error: %s\n' "$*" >&2
+    exit 1
+}
+
+# --- packages ----------------------------------------------------------------
+is_installed() {
+    [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
+}
+
+install_packages() {
+    section "Packages"
+    if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+        echo "dpkg/apt-get not found: not a Debian system, skipping package installation."
+        echo "Needed (Debian names): ${PACKAGES[*]}"
+        return 0
+    fi
+
+    local missing=() pkg
+    for pkg in "${PACKAGES[@]}"; do
+        is_installed "$pkg" || missing+=("$pkg")
+    done
+    if (( ${#missing[@]} == 0 )); then
+        echo "All ${#PACKAGES[@]} packages are installed."
+        return 0
+    fi
+    echo "Missing packages: ${missing[*]}"
+
+    # Root runs apt-get directly, anyone else through sudo.
+    local -a sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null 2>&1 \
+            || die "missing packages (${missing[*]}) and not root and no sudo: install them as root"
+        sudo=(sudo)
+    fi
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+# --- build -------------------------------------------------------------------
+# configure_and_build DIR BUILD_TYPE [extra cmake args...] [-- targets...]
+configure_and_build() {
+    local dir=$1 type=$2
+    shift 2
+    local -a cmake_args=() targets=()
+    while (( $# > 0 )); do
+        if [[ "$1" == "--" ]]; then
+            shift
+            targets=("$@")
+            break
+        fi
+        cmake_args+=("$1")
+        shift
+    done
+
+    section "Configure ${dir#"$REPO_ROOT"/} ($type${cmake_args[*]:+ ${cmake_args[*]}})"
+    cmake -S "$REPO_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "${cmake_args[@]}"
+
+    section "Build ${dir#"$REPO_ROOT"/}${targets[*]:+ (targets: ${targets[*]})}"
+    local -a target_args=()
+    (( ${#targets[@]} == 0 )) || target_args=(--target "${targets[@]}")
+    cmake --build "$dir" -j "$JOBS" "${target_args[@]}"
+}
+
+build_main() {
+    configure_and_build "$BUILD_DIR" RelWithDebInfo -- "$@"
+}
+
+# --- tests -------------------------------------------------------------------
+# Unit-test targets of a configured build dir: comptoir_unit_test() in
+# tests/CMakeLists.txt names each test after its executable target. If a unit
+# test name is not a target, prints nothing (the caller then builds all).
+unit_test_targets() {
+    local dir=$1 names all_targets name
+    names=$(ctest --test-dir "$dir" -N -L unit | sed -n 's/^ *Test *#[0-9]*: *\([^ ]*\).*$/\1/p')
+    all_targets=$(cmake --build "$dir" --target help | sed -n 's/^\.\.\. \([^ ]*\).*$/\1/p')
+    for name in $names; do
+        grep -qxF -- "$name" <<<"$all_targets" || return 0
+    done
+    printf '%s\n' "$names"
+}
+
+run_tests() {
+    local failed=()
+
+    build_main
+    section "Tests: all (build/)"
+    if ! ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"; then
+        failed+=("all tests in build/")
+    fi
+
+    # Sanitizer build: only the tests without server/PostgreSQL (label unit).
+    # halt_on_error makes UBSan findings fail the test instead of just printing.
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+    section "Configure build-asan (Debug, COMPTOIR_SANITIZE=ON)"
+    cmake -S "$REPO_ROOT" -B "$ASAN_BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DCOMPTOIR_SANITIZE=ON
+    local -a targets=()
+    mapfile -t targets < <(unit_test_targets "$ASAN_BUILD_DIR")
+    section "Build build-asan${targets[*]:+ (unit test targets: ${targets[*]})}"
+    local -a target_args=()
+    (( ${#targets[@]} == 0 )) || target_args=(--target "${targets[@]}")
+    cmake --build "$ASAN_BUILD_DIR" -j "$JOBS" "${target_args[@]}"
+
+    section "Tests: unit, ASan+UBSan (build-asan/)"
+    if ! ctest --test-dir "$ASAN_BUILD_DIR" --output-on-failure -j "$JOBS" -L unit; then
+        failed+=("unit tests in build-asan/")
+    fi
+
+    section "Summary"
+    if command -v ccache >/dev/null 2>&1; then
+        echo "ccache (cumulative statistics):"
+        ccache --show-stats 2>/dev/null | grep -iE 'hits|misses' | head -n 4 || true
+    fi
+    if (( ${#failed[@]} > 0 )); then
+        printf 'FAILED: %s\n' "${failed[@]}"
+        return 1
+    fi
+    echo "All tests passed."
+}
+
+# --- main --------------------------------------------------------------------
+main() {
+    local cmd=${1:-}
+    (( $# == 0 )) || shift
+    case "$cmd" in
+        install)
+            install_packages
+            ;;
+        build)
+            install_packages
+            build_main
+            ;;
+        test)
+            install_packages
+            run_tests
+            ;;
+        run)
+            install_packages
+            build_main comptoir
+            section "Run: build/app/comptoir serve${*:+ ${*@Q}}"
+            cd "$REPO_ROOT"
+            exec "$BUILD_DIR/app/comptoir" serve "$@"
+            ;;
+        -h|--help|help)
+            usage
+            ;;
+        *)
+            usage >&2
+            exit 2
+            ;;
+    esac
+}
+
+main "$@"

@@ -1,0 +1,52 @@
+#pragma once
+// Who may do what: the roles of API tokens and the rule each route declares.
+
+#include "domain/ids.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace comptoir::domain {
+
+enum class role : std::uint8_t { admin, hq, logistics, clerk };
+
+std::string_view to_string(role r);
+std::optional<role> parse_role(std::string_view text);
+
+/// The authenticated caller. A clerk is bound to one store.
+struct principal {
+  role who = role::clerk;
+  location_id store;
+};
+
+/// What a route allows: a set of roles, and for clerks whether the route's
+/// store must be their own.
+class access_rule {
+public:
+  constexpr access_rule() = default;
+
+  static constexpr access_rule any_role() {
+    return access_rule{}.with(role::admin).with(role::hq).with(role::logistics).with(role::clerk);
+  }
+  constexpr access_rule with(role r) const {
+    access_rule copy = *this;
+    copy.roles_ |= bit(r);
+    return copy;
+  }
+  constexpr access_rule clerk_of_own_store_only() const {
+    access_rule copy = *this;
+    copy.own_store_only_ = true;
+    return copy;
+  }
+
+  /// `target` is the store the request acts on, when the route names one.
+  bool allows(const principal& caller, std::optional<location_id> target) const;
+
+private:
+  static constexpr std::uint8_t bit(role r) { return std::uint8_t(1u << static_cast<unsigned>(r)); }
+  std::uint8_t roles_ = 0;
+  bool own_store_only_ = false;
+};
+
+} // namespace comptoir::domain

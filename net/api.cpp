@@ -1,0 +1,191 @@
+#include "net/api.hpp"
+
+#include "actors/errors.hpp"
+#include "actors/frontend_actor.hpp"
+#include "domain/cursor.hpp"
+#include "domain/parse.hpp"
+#include "net/problem.hpp"
+#include "net/query.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+namespace comptoir::net {
+
+namespace {
+
+constexpr std::int32_t default_page_size = 50;
+constexpr std::int32_t max_page_size = 500;
+
+response json_ok(std::string body) {
+  return response{200, "application/json", std::move(body), {}};
+}
+
+/// The one table from actor errors to HTTP problems. Internal details go to
+/// the log with the request id, never to the client.
+response problem_from(const caf::error& err, std::string_view not_found_detail,
+                      const std::string& request_id) {
+  using actors::error_code;
+  if (err.category() == actors::error_category) {
+    switch (static_cast<error_code>(err.code())) {
+    case error_code::not_found:
+      return problem(404, not_found_detail, request_id);
+    case error_code::unavailable: {
+      auto answer = problem(503, "The service is unavailable; try again shortly.", request_id);
+      answer.headers.emplace_back("Retry-After", "1");
+      return answer;
+    }
+    }
+  }
+  if (err == caf::sec::request_timeout || err == caf::sec::request_receiver_down) {
+    spdlog::warn("request {}: {}", request_id, caf::to_string(err));
+    auto answer =
+        problem(503, "The service is busy or unavailable; try again shortly.", request_id);
+    answer.headers.emplace_back("Retry-After", "1");
+    return answer;
+  }
+  spdlog::error("request {}: unexpected error: {}", request_id, caf::to_string(err));
+  return problem(500, "An internal error occurred.", request_id);
+}
+
+} // namespace
+
+struct api::impl {
+  caf::actor frontend;
+  authenticator tokens;
+  caf::duration timeout;
+  router routes = router::comptoir_routes();
+
+  /// Sends one request to the worker pool and answers with `on_value` of its
+  /// result, or with the problem its error maps to.
+  template <class Result, class OnValue, class... Ts>
+  void ask(responder reply, std::string request_id, std::string not_found_detail, OnValue on_value,
+           Ts... xs) const {
+    caf::anon_send(frontend, actors::api_call{[timeout = timeout, reply = std::move(reply),
+                                               request_id, not_found_detail, on_value,
+                                               xs...](caf::event_based_actor* self,
+                                                      const actors::worker_actor& workers) {
+                     self->request(workers, timeout, xs...)
+                         .then([reply, on_value](Result& value) { reply(on_value(value)); },
+                               [reply, request_id, not_found_detail](caf::error& err) {
+                                 reply(problem_from(err, not_found_detail, request_id));
+                               });
+                   }});
+  }
+
+  template <class... Ts>
+  void ask_rendered(responder reply, const std::string& request_id, std::string not_found_detail,
+                    Ts... xs) const {
+    ask<actors::rendered>(
+        std::move(reply), request_id, std::move(not_found_detail),
+        [](actors::rendered& view) { return json_ok(std::move(view.body)); }, xs...);
+  }
+
+  void handle(request& incoming, responder& reply) const;
+};
+
+void api::impl::handle(request& incoming, responder& reply) const {
+  const auto& id = incoming.request_id;
+  auto target = split(incoming.target);
+  if (!target)
+    return reply(problem(400, "The query string is malformed.", id));
+  auto found = routes.match(incoming.method, target->path);
+  if (found.result == route_match::outcome::not_found)
+    return reply(problem(404, "There is no resource at this path.", id));
+  if (found.result == route_match::outcome::wrong_method) {
+    auto answer = problem(405, "This resource does not support this method.", id);
+    answer.headers.emplace_back("Allow", found.allowed);
+    return reply(std::move(answer));
+  }
+  const auto& matched = *found.matched;
+
+  const domain::principal* caller = nullptr;
+  if (matched.access) {
+    caller = tokens.authenticate(incoming.authorization);
+    if (!caller) {
+      auto answer = problem(401,
+                            incoming.authorization.empty() ? "This resource needs a bearer token."
+                                                           : "The bearer token is not valid.",
+                            id);
+      answer.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return reply(std::move(answer));
+    }
+  }
+
+  // The id in the path, when the route has one: malformed is 400, unknown is 404.
+  std::optional<std::int64_t> path_id;
+  if (!found.captures.empty()) {
+    path_id = domain::parse_id(found.captures.front());
+    if (!path_id)
+      return reply(problem(400, "The id in the path must be a positive integer.", id,
+                           {{"id", "expected an integer between 1 and 9223372036854775807"}}));
+  }
+
+  std::optional<domain::location_id> target_store;
+  if (matched.id == route_id::store_stock)
+    target_store = domain::location_id{*path_id};
+  if (matched.access && !matched.access->allows(*caller, target_store))
+    return reply(problem(403, "This token may not do this.", id));
+
+  switch (matched.id) {
+  case route_id::health_live:
+    return reply(json_ok(R"({"status":"ok"})"));
+  case route_id::health_ready:
+    return ask<bool>(
+        std::move(reply), id, "",
+        [id](bool ready) {
+          if (ready)
+            return json_ok(R"({"status":"ready"})");
+          auto answer = problem(503, "The database is unreachable.", id);
+          answer.headers.emplace_back("Retry-After", "1");
+          return answer;
+        },
+        actors::ready_atom_v);
+  case route_id::products_list: {
+    domain::product_query query;
+    std::vector<field_error> errors;
+    if (auto* text = find_param(*target, "q"))
+      query.text = *text;
+    if (auto* category = find_param(*target, "category"))
+      query.category = *category;
+    query.limit = default_page_size;
+    if (auto* limit = find_param(*target, "limit")) {
+      if (auto parsed = domain::parse_limit(*limit, max_page_size))
+        query.limit = *parsed;
+      else
+        errors.push_back({"limit", "expected an integer between 1 and 500"});
+    }
+    if (auto* cursor = find_param(*target, "cursor")) {
+      if (auto after = domain::decode_cursor(*cursor))
+        query.after = *after;
+      else
+        errors.push_back({"cursor", "not a cursor this server gave out"});
+    }
+    if (!errors.empty())
+      return reply(problem(400, "Some query parameters are invalid.", id, errors));
+    return ask_rendered(std::move(reply), id, "", actors::list_atom_v, std::move(query));
+  }
+  case route_id::product_get:
+    return ask_rendered(std::move(reply), id,
+                        "There is no product " + std::to_string(*path_id) + ".", caf::get_atom_v,
+                        domain::product_id{*path_id});
+  case route_id::stores_list:
+    return ask_rendered(std::move(reply), id, "", actors::list_atom_v, actors::stores_atom_v);
+  case route_id::store_stock:
+    return ask_rendered(std::move(reply), id, "There is no store " + std::to_string(*path_id) + ".",
+                        caf::get_atom_v, actors::stock_atom_v, domain::location_id{*path_id});
+  case route_id::warehouse_stock:
+    return ask_rendered(std::move(reply), id, "", caf::get_atom_v, actors::warehouse_atom_v);
+  }
+}
+
+api::api(const caf::actor& frontend, authenticator tokens, std::chrono::milliseconds timeout)
+    : impl_(std::make_shared<impl>(impl{frontend, std::move(tokens), caf::duration{timeout}})) {}
+
+api::~api() = default;
+
+void api::handle(request incoming, responder reply) const {
+  impl_->handle(incoming, reply);
+}
+
+} // namespace comptoir::net

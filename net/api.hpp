@@ -1,0 +1,32 @@
+#pragma once
+// The API handlers: route, authenticate, validate, then ask the actors.
+
+#include "net/auth.hpp"
+#include "net/http_types.hpp"
+#include "net/router.hpp"
+
+#include <chrono>
+#include <memory>
+
+namespace caf {
+class actor;
+}
+
+namespace comptoir::net {
+
+class api {
+public:
+  /// `frontend` is the actor that takes `actors::api_call`s; `timeout`
+  /// bounds every request to the actors.
+  api(const caf::actor& frontend, authenticator tokens, std::chrono::milliseconds timeout);
+  ~api();
+
+  /// Answers `incoming` through `reply`, now or later, from any thread.
+  void handle(request incoming, responder reply) const;
+
+private:
+  struct impl;
+  std::shared_ptr<const impl> impl_;
+};
+
+} // namespace comptoir::net

@@ -1,0 +1,32 @@
+#pragma once
+// The request and response as the API layer sees them, free of Beast types.
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace comptoir::net {
+
+enum class method { get, head, post, put, patch, del, options, other };
+
+struct request {
+  net::method method = method::other;
+  /// The raw request target: path and query string.
+  std::string target;
+  std::string authorization;
+  std::string request_id;
+  std::string body;
+};
+
+struct response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Delivers the response of one request. Safe to call from any thread, once.
+using responder = std::function<void(response)>;
+
+} // namespace comptoir::net

@@ -1,0 +1,59 @@
+#pragma once
+// The route table: which paths exist, with which methods, open to whom.
+
+#include "domain/access.hpp"
+#include "net/http_types.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace comptoir::net {
+
+enum class route_id {
+  health_live,
+  health_ready,
+  products_list,
+  product_get,
+  stores_list,
+  store_stock,
+  warehouse_stock,
+};
+
+struct route {
+  net::method method;
+  /// Segments in braces (`{id}`) capture one path segment.
+  std::string_view pattern;
+  route_id id;
+  /// Nothing for routes open without a token.
+  std::optional<domain::access_rule> access;
+};
+
+/// The result of matching a request line against the table.
+struct route_match {
+  enum class outcome { found, wrong_method, not_found };
+  outcome result = outcome::not_found;
+  const route* matched = nullptr;
+  /// The captured segments, in order.
+  std::vector<std::string_view> captures;
+  /// For `wrong_method`: the `Allow` header value.
+  std::string allowed;
+};
+
+class router {
+public:
+  explicit router(std::vector<route> routes);
+
+  /// The table of API.md's endpoints this node serves, aliases included.
+  static router comptoir_routes();
+
+  route_match match(net::method method, std::string_view path) const;
+
+private:
+  std::vector<route> routes_;
+};
+
+std::string_view to_string(net::method m);
+
+} // namespace comptoir::net

@@ -1,0 +1,114 @@
+// Unit tests of the HTTP-facing pieces that need no socket: routing,
+// query strings, tokens and problem details.
+
+#include "net/auth.hpp"
+#include "net/problem.hpp"
+#include "net/query.hpp"
+#include "net/router.hpp"
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+
+using namespace comptoir::net;
+using comptoir::domain::role;
+
+TEST_CASE("the router finds a route and captures its path segments") {
+  auto routes = router::comptoir_routes();
+  auto found = routes.match(method::get, "/api/v1/stores/3/stock");
+  REQUIRE(found.result == route_match::outcome::found);
+  CHECK(found.matched->id == route_id::store_stock);
+  REQUIRE(found.captures.size() == 1);
+  CHECK(found.captures[0] == "3");
+}
+
+TEST_CASE("the original system's product route is an alias of the products list") {
+  auto routes = router::comptoir_routes();
+  auto alias = routes.match(method::get, "/produits");
+  REQUIRE(alias.result == route_match::outcome::found);
+  CHECK(alias.matched->id == route_id::products_list);
+}
+
+TEST_CASE("a known path with another method is 405 with the allowed methods") {
+  auto routes = router::comptoir_routes();
+  auto found = routes.match(method::del, "/api/v1/stores");
+  CHECK(found.result == route_match::outcome::wrong_method);
+  CHECK(found.allowed == "GET, HEAD");
+}
+
+TEST_CASE("unknown paths, extra segments and empty segments are not found") {
+  auto routes = router::comptoir_routes();
+  for (auto path : {"/nope", "/api/v1/stores/1/stock/extra", "/api/v1/stores//stock",
+                    "/api/v1/products/", "", "api/v1/stores"})
+    CHECK_MESSAGE(routes.match(method::get, path).result == route_match::outcome::not_found, path);
+}
+
+TEST_CASE("HEAD is served wherever GET is") {
+  auto routes = router::comptoir_routes();
+  CHECK(routes.match(method::head, "/health/live").result == route_match::outcome::found);
+}
+
+TEST_CASE("health routes are open, API routes need a token") {
+  auto routes = router::comptoir_routes();
+  CHECK(!routes.match(method::get, "/health/ready").matched->access);
+  CHECK(routes.match(method::get, "/api/v1/warehouse/stock").matched->access);
+}
+
+TEST_CASE("a query string is split and decoded") {
+  auto target = split("/api/v1/products?q=caf%C3%A9+moulu&category=Grocery&&limit=5");
+  REQUIRE(target);
+  CHECK(target->path == "/api/v1/products");
+  REQUIRE(find_param(*target, "q"));
+  CHECK(*find_param(*target, "q") == "caf\xC3\xA9 moulu");
+  CHECK(*find_param(*target, "category") == "Grocery");
+  CHECK(*find_param(*target, "limit") == "5");
+  CHECK(find_param(*target, "cursor") == nullptr);
+}
+
+TEST_CASE("a malformed percent escape makes the query invalid") {
+  CHECK(!split("/x?q=%"));
+  CHECK(!split("/x?q=%4"));
+  CHECK(!split("/x?q=%zz"));
+  CHECK(split("/x?q=%41"));
+}
+
+TEST_CASE("a bearer token maps to its principal; anything else is refused") {
+  authenticator tokens{{{"secret-1", {role::clerk, {3}}}, {"secret-2", {role::hq, {}}}}};
+  auto* clerk = tokens.authenticate("Bearer secret-1");
+  REQUIRE(clerk);
+  CHECK(clerk->who == role::clerk);
+  CHECK(clerk->store.value == 3);
+  CHECK(tokens.authenticate("bearer secret-2"));
+  CHECK(!tokens.authenticate(""));
+  CHECK(!tokens.authenticate("Bearer"));
+  CHECK(!tokens.authenticate("Bearer "));
+  CHECK(!tokens.authenticate("Bearer secret-3"));
+  CHECK(!tokens.authenticate("Basic secret-1"));
+  CHECK(!tokens.authenticate("Bearer  secret-1"));
+}
+
+TEST_CASE("demo mode has an admin, hq, logistics and one clerk per demo store") {
+  authenticator tokens{demo_grants()};
+  CHECK(tokens.authenticate("Bearer demo-admin")->who == role::admin);
+  CHECK(tokens.authenticate("Bearer demo-hq")->who == role::hq);
+  CHECK(tokens.authenticate("Bearer demo-logistics")->who == role::logistics);
+  for (int store = 1; store <= 5; ++store) {
+    auto* clerk = tokens.authenticate("Bearer demo-clerk-" + std::to_string(store));
+    REQUIRE(clerk);
+    CHECK(clerk->who == role::clerk);
+    CHECK(clerk->store.value == store);
+  }
+  CHECK(!tokens.authenticate("Bearer demo-clerk-6"));
+}
+
+TEST_CASE("a problem has the RFC 9457 members and the request id") {
+  auto answer = problem(404, "There is no product 7.", "req-1", {{"id", "unknown"}});
+  CHECK(answer.status == 404);
+  CHECK(answer.content_type == "application/problem+json");
+  auto body = boost::json::parse(answer.body).as_object();
+  CHECK(body.at("type").as_string() == "about:blank");
+  CHECK(body.at("title").as_string() == "Not Found");
+  CHECK(body.at("status").as_int64() == 404);
+  CHECK(body.at("detail").as_string() == "There is no product 7.");
+  CHECK(body.at("request_id").as_string() == "req-1");
+  CHECK(body.at("errors").as_array().size() == 1);
+}

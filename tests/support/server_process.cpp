@@ -1,0 +1,171 @@
+#include "support/server_process.hpp"
+
+#include "support/http_client.hpp"
+#include "support/test_database.hpp"
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <netinet/in.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace comptoir::test {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+    throw std::runtime_error("cannot find a free port");
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+std::string comptoir_binary() {
+  const char* path = std::getenv("COMPTOIR_BINARY");
+  if (!path || !*path)
+    throw std::runtime_error("COMPTOIR_BINARY is not set: run the tests through ctest");
+  return path;
+}
+
+namespace {
+
+std::string make_workdir() {
+  auto pattern = (fs::temp_directory_path() / "comptoir-test-XXXXXX").string();
+  if (!::mkdtemp(pattern.data()))
+    throw std::runtime_error("cannot create a temporary directory");
+  return pattern;
+}
+
+/// fork + exec with stdout/stderr to `log`, in `workdir`, with `env` added.
+pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+            const std::string& workdir, const std::string& log) {
+  auto binary = comptoir_binary();
+  pid_t pid = ::fork();
+  if (pid < 0)
+    throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::close(fd);
+    if (::chdir(workdir.c_str()) != 0)
+      ::_exit(127);
+    for (const auto& [name, value] : env)
+      ::setenv(name.c_str(), value.c_str(), 1);
+    std::vector<char*> argv{binary.data()};
+    for (const auto& arg : args)
+      argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    ::execv(binary.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in{path};
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// Waits for `pid` up to `limit`; -1 if it is still running then.
+int wait_for_exit(pid_t pid, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  while (true) {
+    if (::waitpid(pid, &status, WNOHANG) == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (std::chrono::steady_clock::now() > deadline)
+      return -1;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+} // namespace
+
+run_result run_comptoir(const std::vector<std::string>& args,
+                        const std::map<std::string, std::string>& env) {
+  auto workdir = make_workdir();
+  auto log = workdir + "/output.log";
+  auto pid = spawn(args, env, workdir, log);
+  run_result result;
+  result.exit_code = wait_for_exit(pid, 60s);
+  if (result.exit_code == -1) {
+    ::kill(pid, SIGKILL);
+    wait_for_exit(pid, 10s);
+  }
+  result.output = read_file(log);
+  fs::remove_all(workdir);
+  return result;
+}
+
+server_process::server_process(std::map<std::string, std::string> env) {
+  workdir_ = make_workdir();
+  port_ = free_port();
+  env.try_emplace("COMPTOIR_DATABASE_URL", test_database_url());
+  env["COMPTOIR_HTTP_PORT"] = std::to_string(port_);
+  pid_ = spawn({"serve"}, env, workdir_, workdir_ + "/output.log");
+  // Poll until the node answers; it binds only once its actors are loaded.
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (true) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("comptoir exited during start-up:\n" + output());
+    }
+    try {
+      if (get(port_, "/health/live").status == 200)
+        return;
+    } catch (const std::exception&) {
+      // not listening yet
+    }
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("comptoir did not start within 60 s:\n" + output());
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+server_process::~server_process() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    if (wait_for_exit(pid_, 10s) == -1) {
+      ::kill(pid_, SIGKILL);
+      wait_for_exit(pid_, 10s);
+    }
+  }
+  std::error_code ignored;
+  fs::remove_all(workdir_, ignored);
+}
+
+std::pair<int, std::chrono::milliseconds> server_process::terminate() {
+  auto start = std::chrono::steady_clock::now();
+  ::kill(pid_, SIGTERM);
+  int code = wait_for_exit(pid_, 30s);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  if (code != -1)
+    pid_ = -1;
+  return {code, took};
+}
+
+std::string server_process::output() const {
+  return read_file(workdir_ + "/output.log");
+}
+
+} // namespace comptoir::test
