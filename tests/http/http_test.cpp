@@ -231,6 +231,14 @@ TEST_CASE("a body over the limit is 413") {
   }
 }
 
+TEST_CASE("headers over the limit are 431") {
+  http_call huge;
+  huge.target = "/api/v1/stores";
+  huge.headers["Authorization"] = "Bearer demo-admin";
+  huge.headers["X-Padding"] = std::string(32 << 10, 'x');
+  check_problem(send(node().port(), huge), 431);
+}
+
 TEST_CASE("a request that is not HTTP is 400, not a crash") {
   auto raw = send_raw(node().port(), "GARBAGE\r\n\r\n");
   CHECK(raw.starts_with("HTTP/1.1 400"));
