@@ -2,6 +2,7 @@
 
 #include "actors/errors.hpp"
 #include "persistence/catalogue_repository.hpp"
+#include "persistence/sale_repository.hpp"
 #include "persistence/session.hpp"
 #include "persistence/stock_repository.hpp"
 
@@ -13,17 +14,27 @@ namespace comptoir::actors {
 
 namespace {
 
-/// Runs `load` on the session; a database failure becomes `unavailable`
+/// Runs `work` on the session; a database failure becomes `unavailable`
 /// instead of an exception that would kill the actor.
-template <class Load>
-auto guarded(database_state& state, const char* what, Load load)
-    -> caf::result<decltype(load(*state.session))> {
+template <class Work>
+auto attempt(database_state& state, const char* what, Work work)
+  -> caf::expected<decltype(work(*state.session))> {
   try {
-    return load(*state.session);
+    return work(*state.session);
   } catch (const std::exception& e) {
     spdlog::error("database: {} failed: {}", what, e.what());
     return make_error(error_code::unavailable, what);
   }
+}
+
+/// `found` or not_found, for look-ups that may find nothing.
+template <class T>
+caf::result<T> found_or_not_found(caf::expected<std::optional<T>> found) {
+  if (!found)
+    return std::move(found.error());
+  if (!*found)
+    return make_error(error_code::not_found);
+  return std::move(**found);
 }
 
 } // namespace
@@ -33,6 +44,7 @@ database_state::~database_state() = default;
 
 database_actor::behavior_type database(database_actor::stateful_pointer<database_state> self,
                                        persistence::database_url url) {
+  self->state.kind = url.kind;
   try {
     self->state.session = persistence::open_session(url);
   } catch (const std::exception& e) {
@@ -40,30 +52,75 @@ database_actor::behavior_type database(database_actor::stateful_pointer<database
     // No message is handled after quit; the behaviour below only completes the type.
     self->quit(make_error(error_code::unavailable, "cannot open a database session"));
   }
+  auto sales = [self](soci::session& db) {
+    return persistence::sale_repository{db, self->state.kind};
+  };
   return {
-      [self](load_atom, products_atom) {
-        return guarded(self->state, "loading the catalogue", [](soci::session& db) {
-          return persistence::catalogue_repository{db}.load_all();
-        });
-      },
-      [self](load_atom, stock_atom, domain::location_id where) {
-        return guarded(self->state, "loading stock", [where](soci::session& db) {
-          return persistence::stock_repository{db}.load(where);
-        });
-      },
-      [self](ping_atom) -> bool {
-        auto& db = *self->state.session;
-        if (persistence::ping(db))
-          return true;
-        // The server may have restarted: one reconnect, then report.
-        try {
-          db.reconnect();
-        } catch (const std::exception& e) {
-          spdlog::warn("database: reconnect failed: {}", e.what());
-          return false;
-        }
-        return persistence::ping(db);
-      },
+    [self](load_atom, products_atom) {
+      return attempt(self->state, "loading the catalogue", [](soci::session& db) {
+        return persistence::catalogue_repository{db}.load_all();
+      });
+    },
+    [self](load_atom, stock_atom, domain::location_id where) {
+      return attempt(self->state, "loading stock", [where](soci::session& db) {
+        return persistence::stock_repository{db}.load(where);
+      });
+    },
+    [self](load_atom, prices_atom, domain::location_id where)
+      -> caf::result<std::vector<domain::stock_item>, std::vector<std::int64_t>> {
+      auto rows = attempt(self->state, "loading priced stock", [where](soci::session& db) {
+        return persistence::stock_repository{db}.load_with_prices(where);
+      });
+      if (!rows)
+        return std::move(rows.error());
+      std::vector<domain::stock_item> items;
+      std::vector<std::int64_t> prices;
+      for (const auto& row : *rows) {
+        items.push_back(row.item);
+        prices.push_back(row.price_cents);
+      }
+      return {std::move(items), std::move(prices)};
+    },
+    [self, sales](load_atom, keys_atom, const std::vector<std::string>& scopes,
+                  const std::string& since) {
+      return attempt(self->state, "loading idempotency keys",
+                     [&](soci::session& db) { return sales(db).load_keys(scopes, since); });
+    },
+    [self, sales](commit_atom, const domain::commit_batch& batch) {
+      return attempt(self->state, "committing a batch",
+                     [&](soci::session& db) { return sales(db).commit(batch); });
+    },
+    [self, sales](purge_atom, const std::string& before) {
+      return attempt(self->state, "purging idempotency keys",
+                     [&](soci::session& db) { return sales(db).purge_keys(before); });
+    },
+    [self, sales](locate_atom, const std::string& sale_id) {
+      return found_or_not_found(attempt(self->state, "locating a sale", [&](soci::session& db) {
+        return sales(db).locate_sale(sale_id);
+      }));
+    },
+    [self, sales](load_atom, sale_atom, const std::string& sale_id) {
+      return found_or_not_found(attempt(self->state, "loading a sale", [&](soci::session& db) {
+        return sales(db).load_sale(sale_id);
+      }));
+    },
+    [self, sales](list_atom, const domain::sales_query& query) {
+      return attempt(self->state, "listing sales",
+                     [&](soci::session& db) { return sales(db).list_sales(query); });
+    },
+    [self](ping_atom) -> bool {
+      auto& db = *self->state.session;
+      if (persistence::ping(db))
+        return true;
+      // The server may have restarted: one reconnect, then report.
+      try {
+        db.reconnect();
+      } catch (const std::exception& e) {
+        spdlog::warn("database: reconnect failed: {}", e.what());
+        return false;
+      }
+      return persistence::ping(db);
+    },
   };
 }
 

@@ -19,6 +19,7 @@ struct database_state {
   database_state();
   ~database_state();
   std::unique_ptr<soci::session> session;
+  persistence::dialect kind = persistence::dialect::sqlite;
   static inline const char* name = "database";
 };
 

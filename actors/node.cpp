@@ -4,8 +4,10 @@
 #include "actors/database_actor.hpp"
 #include "actors/frontend_actor.hpp"
 #include "actors/location_actor.hpp"
+#include "actors/store_actor.hpp"
 #include "actors/worker_actor.hpp"
 
+#include <caf/actor_pool.hpp>
 #include <caf/all.hpp>
 
 #include <algorithm>
@@ -34,13 +36,21 @@ node start_node(caf::actor_system& sys, const node_settings& settings,
   owners->catalogue = sys.spawn(catalogue, writer(), locations);
   running.actors.push_back(caf::actor_cast<caf::actor>(owners->catalogue));
   for (const auto& where : locations) {
-    auto owner = sys.spawn(location, writer(), where);
-    running.actors.push_back(caf::actor_cast<caf::actor>(owner));
-    if (where.kind == domain::location_kind::store)
+    if (where.kind == domain::location_kind::store) {
+      auto owner = sys.spawn(store, writer(), where, settings.store);
+      running.actors.push_back(caf::actor_cast<caf::actor>(owner));
       owners->stores.emplace(where.id, owner);
-    else
+    } else {
+      auto owner = sys.spawn(location, writer(), where);
+      running.actors.push_back(caf::actor_cast<caf::actor>(owner));
       owners->warehouse = owner;
+    }
   }
+  auto spawn_reader = [&] { return caf::actor_cast<caf::actor>(writer()); };
+  auto readers = caf::actor_pool::make(sys.dummy_execution_unit(), settings.readers, spawn_reader,
+                                       caf::actor_pool::round_robin());
+  running.actors.push_back(readers);
+  owners->readers = caf::actor_cast<database_actor>(readers);
   running.owners = owners;
   running.workers = spawn_worker_pool(sys, settings.workers, owners);
   running.actors.push_back(caf::actor_cast<caf::actor>(running.workers));

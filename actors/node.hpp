@@ -2,6 +2,7 @@
 // Spawns, waits for and stops the actors of one Comptoir node.
 
 #include "actors/protocol.hpp"
+#include "actors/store_actor.hpp"
 #include "domain/location.hpp"
 #include "persistence/database_url.hpp"
 
@@ -27,6 +28,9 @@ struct node {
 struct node_settings {
   persistence::database_url database;
   std::size_t workers = 4;
+  /// Database actors serving reads of sales.
+  std::size_t readers = 2;
+  store_settings store;
 };
 
 /// Spawns the catalogue, one actor per location (with a database writer

@@ -2,11 +2,14 @@
 // The typed message protocol between Comptoir's actors, and its type ids.
 // Every message type that may cross nodes is registered here, once.
 
+#include "domain/access.hpp"
 #include "domain/location.hpp"
 #include "domain/product.hpp"
 #include "domain/product_query.hpp"
+#include "domain/sale.hpp"
 #include "domain/stock.hpp"
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/type_id.hpp>
@@ -25,33 +28,89 @@ struct rendered {
   std::uint64_t version = 0;
 };
 
-template <class Inspector> typename Inspector::result_type inspect(Inspector& f, rendered& x) {
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rendered& x) {
   return f(x.body, x.version);
+}
+
+/// A basket to sell at one store's till.
+struct sale_request {
+  domain::location_id store;
+  std::vector<domain::basket_line> lines;
+  /// Empty when the client sent no Idempotency-Key.
+  std::string idempotency_key;
+  /// Identifies the request, to tell a retry from a reuse of the key.
+  std::string fingerprint;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sale_request& x) {
+  return f(x.store, x.lines, x.idempotency_key, x.fingerprint);
+}
+
+/// Lines of a sale to take back.
+struct return_request {
+  std::string sale_id;
+  std::vector<domain::basket_line> lines;
+  std::string idempotency_key;
+  std::string fingerprint;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, return_request& x) {
+  return f(x.sale_id, x.lines, x.idempotency_key, x.fingerprint);
 }
 
 } // namespace comptoir::actors
 
 // -- type ids and atoms -------------------------------------------------------
 
+// clang-format off
 CAF_BEGIN_TYPE_ID_BLOCK(comptoir, caf::first_custom_type_id)
-CAF_ADD_TYPE_ID(comptoir, (comptoir::actors::rendered))
-CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::product_id))
-CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::location_id))
-CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::location_kind))
-CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::product))
-CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::product_query))
-CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::location))
-CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::stock_item))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::actors::rendered))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::actors::sale_request))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::actors::return_request))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::product_id))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::location_id))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::location_kind))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::product))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::product_query))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::location))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::stock_item))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::role))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::principal))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::basket_line))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::sale_line))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::sale_status))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::sale))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::sale_return))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::sale_record))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::sales_query))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::idempotency_record))
 
-CAF_ADD_ATOM(comptoir, comptoir::actors, list_atom, "list")
-CAF_ADD_ATOM(comptoir, comptoir::actors, load_atom, "load")
-CAF_ADD_ATOM(comptoir, comptoir::actors, ping_atom, "ping")
-CAF_ADD_ATOM(comptoir, comptoir::actors, products_atom, "products")
-CAF_ADD_ATOM(comptoir, comptoir::actors, ready_atom, "ready")
-CAF_ADD_ATOM(comptoir, comptoir::actors, stock_atom, "stock")
-CAF_ADD_ATOM(comptoir, comptoir::actors, stores_atom, "stores")
-CAF_ADD_ATOM(comptoir, comptoir::actors, warehouse_atom, "warehouse")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, commit_atom, "commit")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, keys_atom, "keys")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, list_atom, "list")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, load_atom, "load")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, locate_atom, "locate")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, ping_atom, "ping")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, prices_atom, "prices")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, products_atom, "products")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, purge_atom, "purge")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, ready_atom, "ready")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, return_atom, "return")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, sale_atom, "sale")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, sell_atom, "sell")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, stock_atom, "stock")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, stores_atom, "stores")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, warehouse_atom, "warehouse")
 CAF_END_TYPE_ID_BLOCK(comptoir)
+// clang-format on
+
+// Between an owner and its database actor only, which always share a node.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(comptoir::domain::commit_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(comptoir::domain::batch_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(comptoir::domain::sales_page)
 
 namespace comptoir::actors {
 
@@ -59,31 +118,56 @@ namespace comptoir::actors {
 
 /// Owns one database session on a thread of its own (spawned detached), so
 /// blocking SQL never runs on the scheduler.
-using database_actor =
-    caf::typed_actor<caf::replies_to<load_atom, products_atom>::with<std::vector<domain::product>>,
-                     caf::replies_to<load_atom, stock_atom,
-                                     domain::location_id>::with<std::vector<domain::stock_item>>,
-                     caf::replies_to<ping_atom>::with<bool>>;
+using database_actor = caf::typed_actor<
+  caf::replies_to<load_atom, products_atom>::with<std::vector<domain::product>>,
+  caf::replies_to<load_atom, stock_atom, domain::location_id>::with<std::vector<domain::stock_item>>,
+  // The stock with each product's price, index for index.
+  caf::replies_to<load_atom, prices_atom, domain::location_id>::with<
+    std::vector<domain::stock_item>, std::vector<std::int64_t>>,
+  // Idempotency records of these scopes created at or after the timestamp.
+  caf::replies_to<load_atom, keys_atom, std::vector<std::string>, std::string>::with<
+    std::vector<domain::idempotency_record>>,
+  caf::replies_to<commit_atom, domain::commit_batch>::with<domain::batch_result>,
+  // Deletes idempotency records created before the timestamp.
+  caf::replies_to<purge_atom, std::string>::with<std::int64_t>,
+  caf::replies_to<locate_atom, std::string>::with<domain::location_id>,
+  caf::replies_to<load_atom, sale_atom, std::string>::with<domain::sale_record>,
+  caf::replies_to<list_atom, domain::sales_query>::with<domain::sales_page>,
+  caf::replies_to<ping_atom>::with<bool>>;
 
 /// Owns the products and the directory of locations.
-using catalogue_actor =
-    caf::typed_actor<caf::replies_to<caf::get_atom, domain::product_id>::with<rendered>,
-                     caf::replies_to<list_atom, domain::product_query>::with<rendered>,
-                     caf::replies_to<list_atom, stores_atom>::with<rendered>,
-                     caf::replies_to<ready_atom>::with<bool>>;
+using catalogue_actor = caf::typed_actor<
+  caf::replies_to<caf::get_atom, domain::product_id>::with<rendered>,
+  caf::replies_to<list_atom, domain::product_query>::with<rendered>,
+  caf::replies_to<list_atom, stores_atom>::with<rendered>,
+  caf::replies_to<ready_atom>::with<bool>>;
 
-/// Owns the stock of one location: a store or the logistics centre.
-using location_actor = caf::typed_actor<caf::replies_to<caf::get_atom, stock_atom>::with<rendered>,
-                                        caf::replies_to<ready_atom>::with<bool>>;
+/// Owns the stock of one location: the logistics centre (stores extend it).
+using location_actor = caf::typed_actor<
+  caf::replies_to<caf::get_atom, stock_atom>::with<rendered>,
+  caf::replies_to<ready_atom>::with<bool>>;
+
+/// Owns one store: its stock, its sales and returns in flight, its recent
+/// idempotency keys. Writes go through group commit.
+using store_actor = location_actor::extend<
+  caf::replies_to<sell_atom, sale_request>::with<rendered>,
+  caf::replies_to<return_atom, return_request>::with<rendered>,
+  // Sent to itself: forget idempotency keys past their retention.
+  caf::reacts_to<purge_atom>>;
 
 /// A stateless worker of the pool the frontend dispatches to: it finds the
 /// owner of the data a request needs and asks it.
 using worker_actor = caf::typed_actor<
-    caf::replies_to<caf::get_atom, domain::product_id>::with<rendered>,
-    caf::replies_to<list_atom, domain::product_query>::with<rendered>,
-    caf::replies_to<list_atom, stores_atom>::with<rendered>,
-    caf::replies_to<caf::get_atom, stock_atom, domain::location_id>::with<rendered>,
-    caf::replies_to<caf::get_atom, warehouse_atom>::with<rendered>,
-    caf::replies_to<ready_atom>::with<bool>>;
+  caf::replies_to<caf::get_atom, domain::product_id>::with<rendered>,
+  caf::replies_to<list_atom, domain::product_query>::with<rendered>,
+  caf::replies_to<list_atom, stores_atom>::with<rendered>,
+  caf::replies_to<caf::get_atom, stock_atom, domain::location_id>::with<rendered>,
+  caf::replies_to<caf::get_atom, warehouse_atom>::with<rendered>,
+  caf::replies_to<sell_atom, sale_request>::with<rendered>,
+  // The principal matters: a clerk may act on the sales of their store only.
+  caf::replies_to<return_atom, domain::principal, return_request>::with<rendered>,
+  caf::replies_to<caf::get_atom, sale_atom, domain::principal, std::string>::with<rendered>,
+  caf::replies_to<list_atom, domain::sales_query>::with<rendered>,
+  caf::replies_to<ready_atom>::with<bool>>;
 
 } // namespace comptoir::actors

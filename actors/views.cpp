@@ -8,6 +8,35 @@ namespace json = boost::json;
 
 namespace comptoir::actors {
 
+namespace {
+
+json::object sale_object(const domain::sale& sold) {
+  json::array lines;
+  for (const auto& line : sold.lines)
+    lines.push_back(json::object{{"product_id", line.product.value},
+                                 {"quantity", line.quantity},
+                                 {"unit_price_cents", line.unit_price_cents}});
+  return json::object{{"id", sold.id},
+                      {"store_id", sold.store.value},
+                      {"lines", std::move(lines)},
+                      {"total_cents", sold.total_cents},
+                      {"status", to_string(sold.status)},
+                      {"created_at", sold.created_at}};
+}
+
+json::object return_object(const domain::sale_return& taken_back) {
+  json::array lines;
+  for (const auto& line : taken_back.lines)
+    lines.push_back(json::object{{"product_id", line.product.value}, {"quantity", line.quantity}});
+  return json::object{{"id", taken_back.id},
+                      {"sale_id", taken_back.sale_id},
+                      {"lines", std::move(lines)},
+                      {"refund_cents", taken_back.refund_cents},
+                      {"created_at", taken_back.created_at}};
+}
+
+} // namespace
+
 std::string render_product(const domain::product& item) {
   return json::serialize(json::object{
       {"id", item.id.value},
@@ -52,6 +81,53 @@ std::string render_stock(const domain::location& where, const domain::stock_ledg
   auto id_key = where.kind == domain::location_kind::store ? "store_id" : "warehouse_id";
   return json::serialize(json::object{
       {id_key, where.id.value}, {"version", ledger.version()}, {"items", std::move(items)}});
+}
+
+} // namespace comptoir::actors
+
+namespace comptoir::actors {
+
+std::string render_sale(const domain::sale& sold) {
+  return json::serialize(sale_object(sold));
+}
+
+std::string render_return(const domain::sale_return& taken_back) {
+  return json::serialize(return_object(taken_back));
+}
+
+std::string render_sale_record(const domain::sale_record& record) {
+  auto body = sale_object(record.sale);
+  json::array returns;
+  for (const auto& taken_back : record.returns)
+    returns.push_back(return_object(taken_back));
+  body["returns"] = std::move(returns);
+  return json::serialize(body);
+}
+
+std::string render_sales_page(const domain::sales_page& page) {
+  json::array items;
+  for (const auto& sold : page.items)
+    items.push_back(sale_object(sold));
+  json::value next = nullptr;
+  if (page.next_before_id)
+    next = domain::encode_sale_cursor(*page.next_before_id);
+  return json::serialize(json::object{{"items", std::move(items)}, {"next_cursor", next}});
+}
+
+std::string render_shortages(const std::vector<domain::shortage>& lines) {
+  json::array items;
+  for (const auto& line : lines)
+    items.push_back(json::object{{"product_id", line.product.value},
+                                 {"requested", line.requested},
+                                 {"available", line.available}});
+  return json::serialize(items);
+}
+
+std::string render_field_problems(const std::vector<domain::field_problem>& problems) {
+  json::array items;
+  for (const auto& problem : problems)
+    items.push_back(json::object{{"field", problem.field}, {"message", problem.message}});
+  return json::serialize(items);
 }
 
 } // namespace comptoir::actors

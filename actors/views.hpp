@@ -2,7 +2,9 @@
 // JSON renderings of the state actors own, cached by the owners and sent as is.
 
 #include "domain/location.hpp"
+#include "domain/basket.hpp"
 #include "domain/product.hpp"
+#include "domain/sale.hpp"
 #include "domain/stock.hpp"
 
 #include <optional>
@@ -23,5 +25,23 @@ std::string render_stores(const std::vector<domain::location>& locations);
 
 /// `{"store_id"|"warehouse_id": id, "version": v, "items": [{product_id, on_hand, reorder_point}]}`
 std::string render_stock(const domain::location& where, const domain::stock_ledger& ledger);
+
+/// `{id, store_id, lines: [{product_id, quantity, unit_price_cents}], total_cents, status, created_at}`
+std::string render_sale(const domain::sale& sold);
+
+/// `{id, sale_id, lines: [{product_id, quantity}], refund_cents, created_at}`
+std::string render_return(const domain::sale_return& taken_back);
+
+/// A sale with `returns: [...]`.
+std::string render_sale_record(const domain::sale_record& record);
+
+/// `{"items": [sales], "next_cursor": ...}`
+std::string render_sales_page(const domain::sales_page& page);
+
+/// `[{product_id, requested, available}]`, the context of an `insufficient` error.
+std::string render_shortages(const std::vector<domain::shortage>& lines);
+
+/// `[{field, message}]`, the context of an `invalid` error.
+std::string render_field_problems(const std::vector<domain::field_problem>& problems);
 
 } // namespace comptoir::actors

@@ -2,10 +2,25 @@
 
 #include "actors/errors.hpp"
 
+#include "actors/views.hpp"
+
 #include <caf/actor_pool.hpp>
 #include <caf/all.hpp>
 
 namespace comptoir::actors {
+
+namespace {
+
+// Reads of sales are indexed look-ups; past this the database is in trouble
+// and the frontend has long answered 503.
+constexpr auto read_timeout = std::chrono::seconds{30};
+
+/// A clerk acts on the sales of their own store only.
+bool may_see(const domain::principal& caller, domain::location_id store) {
+  return caller.who != domain::role::clerk || caller.store == store;
+}
+
+} // namespace
 
 worker_actor::behavior_type worker(worker_actor::pointer self,
                                    std::shared_ptr<const directory> owners) {
@@ -30,7 +45,55 @@ worker_actor::behavior_type worker(worker_actor::pointer self,
       [self, owners](caf::get_atom, warehouse_atom) {
         return self->delegate(owners->warehouse, caf::get_atom_v, stock_atom_v);
       },
-      [self, owners](ready_atom) { return self->delegate(owners->probe, ping_atom_v); },
+      [self, owners](sell_atom, sale_request& request) -> caf::result<rendered> {
+      auto found = owners->stores.find(request.store);
+      if (found == owners->stores.end())
+        return make_error(error_code::not_found);
+      return self->delegate(found->second, sell_atom_v, std::move(request));
+    },
+    [self, owners](return_atom, const domain::principal& caller, return_request& request) {
+      auto promise = self->make_response_promise<rendered>();
+      self->request(owners->readers, read_timeout, locate_atom_v, request.sale_id)
+        .then(
+          [owners, caller, request, promise](domain::location_id store) mutable {
+            auto found = owners->stores.find(store);
+            if (found == owners->stores.end())
+              promise.deliver(make_error(error_code::not_found));
+            else if (!may_see(caller, store))
+              promise.deliver(make_error(error_code::forbidden));
+            else
+              promise.delegate(found->second, return_atom_v, std::move(request));
+          },
+          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      return promise;
+    },
+    [self, owners](caf::get_atom, sale_atom, const domain::principal& caller,
+                   const std::string& sale_id) {
+      auto promise = self->make_response_promise<rendered>();
+      self->request(owners->readers, read_timeout, load_atom_v, sale_atom_v, sale_id)
+        .then(
+          [caller, promise](domain::sale_record& record) mutable {
+            if (!may_see(caller, record.sale.store))
+              promise.deliver(make_error(error_code::forbidden));
+            else
+              promise.deliver(rendered{render_sale_record(record), 0});
+          },
+          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      return promise;
+    },
+    [self, owners](list_atom, domain::sales_query& query) -> caf::result<rendered> {
+      if (!owners->stores.contains(query.store))
+        return make_error(error_code::not_found);
+      auto promise = self->make_response_promise<rendered>();
+      self->request(owners->readers, read_timeout, list_atom_v, std::move(query))
+        .then(
+          [promise](domain::sales_page& page) mutable {
+            promise.deliver(rendered{render_sales_page(page), 0});
+          },
+          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      return promise;
+    },
+    [self, owners](ready_atom) { return self->delegate(owners->probe, ping_atom_v); },
   };
 }
 

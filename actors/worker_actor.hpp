@@ -13,10 +13,13 @@ namespace comptoir::actors {
 /// Who owns what on this node; fixed once the node has started.
 struct directory {
   catalogue_actor catalogue;
-  std::unordered_map<domain::location_id, location_actor> stores;
+  std::unordered_map<domain::location_id, store_actor> stores;
   location_actor warehouse;
   /// A database session kept for readiness checks, apart from the owners' writers.
   database_actor probe;
+  /// A pool of database actors for reads that no owner keeps in memory
+  /// (sales, returns), so they never wait behind a store's commits.
+  database_actor readers;
 };
 
 worker_actor::behavior_type worker(worker_actor::pointer self,

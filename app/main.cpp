@@ -4,6 +4,7 @@
 
 #include "actors/node.hpp"
 #include "actors/protocol.hpp"
+#include "app/generate_command.hpp"
 #include "config/loader.hpp"
 #include "net/api.hpp"
 #include "net/auth.hpp"
@@ -31,7 +32,7 @@ using namespace comptoir;
 
 constexpr int exit_ok = 0;
 constexpr int exit_usage = 64;       // bad command line
-constexpr int exit_data = 65;        // the database content cannot be served
+constexpr int exit_data = 65;        // the database content cannot be served (or generated into)
 constexpr int exit_unavailable = 69; // database unreachable, port taken
 constexpr int exit_internal = 70;    // a bug
 constexpr int exit_config = 78;      // bad config file or environment
@@ -41,6 +42,11 @@ constexpr std::string_view usage = R"(Usage: comptoir COMMAND [--config FILE]
 Commands:
   serve      migrate the database, then serve the HTTP API until SIGINT/SIGTERM
   migrate    apply the missing database migrations and exit
+  generate   migrate an empty database, then fill it with a synthetic chain:
+               --stores N --products M --stock Q [--sales S] [--days D] [--seed X]
+             N stores (ids 1..N), the logistics centre (N+1), M products, Q
+             units of each in each store (10 x Q in the centre), S completed
+             sales over the last D days (S default 0, D 56, seed 1)
 
 Options:
   --config FILE  the TOML config file (default: $COMPTOIR_CONFIG, else the
@@ -51,13 +57,16 @@ Options:
 
 Environment: COMPTOIR_CONFIG, COMPTOIR_HTTP_ADDRESS, COMPTOIR_HTTP_PORT,
 COMPTOIR_DATABASE_URL override the config file.
-Exit codes: 0 ok, 64 usage, 65 unusable data, 69 database or port unavailable,
-70 internal error, 78 bad configuration.
+Exit codes: 0 ok, 64 usage, 65 unusable data (generate: the database is not
+empty), 69 database or port unavailable, 70 internal error, 78 bad configuration.
 )";
 
 struct command_line {
   std::string command;
   std::optional<std::string> config_path;
+  /// The arguments after `generate`, and the options they make.
+  std::vector<std::string> generate_args;
+  std::optional<persistence::generation_options> generate;
 };
 
 /// Nothing when the program should exit with `exit_code`.
@@ -81,19 +90,30 @@ std::optional<command_line> parse_command_line(int argc, char** argv, int& exit_
       parsed.config_path = std::string{arg.substr(9)};
     } else if (!arg.starts_with("-") && parsed.command.empty()) {
       parsed.command = arg;
+    } else if (parsed.command == "generate") {
+      parsed.generate_args.emplace_back(arg);
     } else {
       std::cerr << "comptoir: unexpected argument '" << arg << "'\n\n" << usage;
       exit_code = exit_usage;
       return std::nullopt;
     }
   }
-  if (parsed.command != "serve" && parsed.command != "migrate") {
+  if (parsed.command != "serve" && parsed.command != "migrate" && parsed.command != "generate") {
     if (parsed.command.empty())
       std::cerr << "comptoir: a command is needed\n\n" << usage;
     else
       std::cerr << "comptoir: unknown command '" << parsed.command << "'\n\n" << usage;
     exit_code = exit_usage;
     return std::nullopt;
+  }
+  if (parsed.command == "generate") {
+    std::string error;
+    parsed.generate = app::parse_generate_options(parsed.generate_args, error);
+    if (!parsed.generate) {
+      std::cerr << "comptoir generate: " << error << "\n\n" << usage;
+      exit_code = exit_usage;
+      return std::nullopt;
+    }
   }
   return parsed;
 }
@@ -135,7 +155,10 @@ int serve(const config::settings& settings, const persistence::database_url& url
 
   actors::node running;
   try {
-    running = actors::start_node(system, {url, settings.actors.workers}, locations);
+    actors::node_settings node_config{url, settings.actors.workers, settings.database.readers,
+                                      {settings.sales.max_batch,
+                                       std::chrono::hours{settings.sales.idempotency_retention_hours}}};
+    running = actors::start_node(system, node_config, locations);
   } catch (const std::invalid_argument& e) {
     spdlog::critical("cannot serve this database: {}", e.what());
     return exit_data;
@@ -147,7 +170,8 @@ int serve(const config::settings& settings, const persistence::database_url& url
   }
 
   net::api handler{running.frontend, net::authenticator{token_grants(settings)},
-                   settings.actors.request_timeout};
+                   settings.actors.request_timeout,
+                   {settings.sales.max_lines, settings.sales.max_quantity}};
   net::server_settings listen;
   listen.address = settings.http.address;
   listen.port = settings.http.port;
@@ -204,6 +228,11 @@ int run(const command_line& cli) {
       std::cout << "schema at version " << version << " (" << applied << " migrations applied)\n";
       return exit_ok;
     }
+    // Before the demo data, which would fill the empty database first.
+    if (cli.command == "generate")
+      return app::run_generate(*session, url->kind, *cli.generate) == app::generate_result::done
+                 ? exit_ok
+                 : exit_data;
     if (applied > 0)
       spdlog::info("database migrated to version {} ({} migrations applied)", version, applied);
     if (settings.demo) {

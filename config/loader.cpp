@@ -42,6 +42,11 @@ struct integer_rule {
 constexpr integer_rule port_rule{1, 65535};
 constexpr integer_rule thread_rule{1, 1024};
 constexpr integer_rule worker_rule{1, 10'000};
+constexpr integer_rule reader_rule{1, 64};
+constexpr integer_rule batch_rule{1, 10'000};
+constexpr integer_rule retention_rule{1, 24 * 365};
+constexpr integer_rule line_count_rule{1, 10'000};
+constexpr integer_rule quantity_rule{1, 1'000'000'000};
 constexpr integer_rule duration_rule{1, 86'400'000};
 constexpr integer_rule body_limit_rule{1, std::numeric_limits<std::int64_t>::max()};
 constexpr integer_rule header_limit_rule{1, std::numeric_limits<std::uint32_t>::max()};
@@ -166,7 +171,7 @@ public:
   explicit document_reader(std::string_view source) : source_(source) {}
 
   settings read(const toml::table& root) const {
-    allow_only(root, "", {"http", "actors", "database", "demo", "log", "tokens"});
+    allow_only(root, "", {"http", "actors", "database", "sales", "demo", "log", "tokens"});
     settings result;
     if (const toml::table* http = section(root, "http")) {
       allow_only(*http, "http",
@@ -190,8 +195,18 @@ public:
       read_duration(*actors, "actors", "request_timeout_ms", result.actors.request_timeout);
     }
     if (const toml::table* database = section(root, "database")) {
-      allow_only(*database, "database", {"url"});
+      allow_only(*database, "database", {"url", "readers"});
       read_text(*database, "database", "url", database_url_rule, result.database.url);
+      read_integer(*database, "database", "readers", reader_rule, result.database.readers);
+    }
+    if (const toml::table* sales = section(root, "sales")) {
+      allow_only(*sales, "sales",
+                 {"max_batch", "idempotency_retention_hours", "max_lines", "max_quantity"});
+      read_integer(*sales, "sales", "max_batch", batch_rule, result.sales.max_batch);
+      read_integer(*sales, "sales", "idempotency_retention_hours", retention_rule,
+                   result.sales.idempotency_retention_hours);
+      read_integer(*sales, "sales", "max_lines", line_count_rule, result.sales.max_lines);
+      read_integer(*sales, "sales", "max_quantity", quantity_rule, result.sales.max_quantity);
     }
     if (const toml::table* demo = section(root, "demo")) {
       allow_only(*demo, "demo", {"enabled"});

@@ -38,8 +38,20 @@ struct actor_settings {
 struct database_settings {
   /// sqlite://relative.db, sqlite:///absolute.db or postgresql://user:pass@host:port/db.
   std::string url = "sqlite://var/comptoir.db";
+  /// Database sessions serving reads of sales, apart from the stores' writers.
+  std::size_t readers = 2;
 
   bool operator==(const database_settings&) const = default;
+};
+
+struct sales_settings {
+  /// Most sales and returns one store commits in one transaction.
+  std::size_t max_batch = 256;
+  std::int64_t idempotency_retention_hours = 24;
+  std::size_t max_lines = 100;
+  std::int64_t max_quantity = 10'000;
+
+  bool operator==(const sales_settings&) const = default;
 };
 
 /// An API token from the config file. Demo tokens are not listed here.
@@ -57,6 +69,7 @@ struct settings {
   http_settings http;
   actor_settings actors;
   database_settings database;
+  sales_settings sales;
   // Off unless a file turns it on, so a hand-written production file cannot
   // expose demo tokens by leaving the key out.
   bool demo = false;

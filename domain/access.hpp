@@ -20,6 +20,11 @@ struct principal {
   location_id store;
 };
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, principal& x) {
+  return f(x.who, x.store);
+}
+
 /// What a route allows: a set of roles, and for clerks whether the route's
 /// store must be their own.
 class access_rule {

@@ -1,11 +1,58 @@
 #include "domain/stock.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace comptoir::domain {
 
-stock_ledger::stock_ledger(std::vector<stock_item> items) : items_(std::move(items)) {
+stock_ledger::stock_ledger(std::vector<stock_item> items)
+  : items_(std::move(items)), reserved_(items_.size(), 0) {
   std::ranges::sort(items_, {}, &stock_item::product);
+}
+
+bool stock_ledger::holds(product_id product) const noexcept {
+  return std::ranges::binary_search(items_, product, {}, &stock_item::product);
+}
+
+std::size_t stock_ledger::index_of(product_id product) const {
+  auto it = std::ranges::lower_bound(items_, product, {}, &stock_item::product);
+  if (it == items_.end() || it->product != product)
+    throw std::logic_error("stock_ledger: product not held");
+  return static_cast<std::size_t>(it - items_.begin());
+}
+
+std::vector<shortage> stock_ledger::reserve(const std::vector<basket_line>& lines) {
+  std::vector<shortage> short_lines;
+  for (const auto& line : lines) {
+    auto i = index_of(line.product);
+    auto available = items_[i].on_hand - reserved_[i];
+    if (line.quantity > available)
+      short_lines.push_back({line.product, line.quantity, std::max<std::int64_t>(available, 0)});
+  }
+  if (short_lines.empty())
+    for (const auto& line : lines)
+      reserved_[index_of(line.product)] += line.quantity;
+  return short_lines;
+}
+
+void stock_ledger::release(const std::vector<basket_line>& lines) {
+  for (const auto& line : lines)
+    reserved_[index_of(line.product)] -= line.quantity;
+}
+
+void stock_ledger::commit_sale(const std::vector<basket_line>& lines) {
+  for (const auto& line : lines) {
+    auto i = index_of(line.product);
+    reserved_[i] -= line.quantity;
+    items_[i].on_hand -= line.quantity;
+  }
+  ++version_;
+}
+
+void stock_ledger::commit_return(const std::vector<basket_line>& lines) {
+  for (const auto& line : lines)
+    items_[index_of(line.product)].on_hand += line.quantity;
+  ++version_;
 }
 
 } // namespace comptoir::domain

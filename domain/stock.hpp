@@ -1,7 +1,9 @@
 #pragma once
-// The stock of one location: how many units of each product are on hand.
+// The stock of one location: how many units of each product are on hand, and
+// how many are promised to sales not yet committed.
 
 #include "domain/ids.hpp"
+#include "domain/sale.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -15,22 +17,42 @@ struct stock_item {
   std::int64_t reorder_point = 0;
 };
 
-template <class Inspector> typename Inspector::result_type inspect(Inspector& f, stock_item& x) {
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stock_item& x) {
   return f(x.product, x.on_hand, x.reorder_point);
 }
 
-/// One location's stock, ordered by product id. Every change bumps the
-/// version, which keys the rendered views and the ETags built from them.
+/// One location's stock, ordered by product id. Every committed change bumps
+/// the version, which keys the rendered views and the ETags built from them.
+///
+/// A sale first reserves its lines (so concurrent sales cannot promise the
+/// same units), then either commits them once the database has, or releases
+/// them if it has not.
 class stock_ledger {
 public:
   stock_ledger() = default;
   explicit stock_ledger(std::vector<stock_item> items);
 
+  /// Committed stock (reservations are not subtracted).
   const std::vector<stock_item>& items() const noexcept { return items_; }
   std::uint64_t version() const noexcept { return version_; }
+  bool holds(product_id product) const noexcept;
+
+  /// Reserves every line, or none: the shortages when some line cannot be
+  /// served from on hand minus already reserved. Every product must be held.
+  std::vector<shortage> reserve(const std::vector<basket_line>& lines);
+  /// Drops a reservation whose sale was not committed.
+  void release(const std::vector<basket_line>& lines);
+  /// Turns a reservation into a committed sale.
+  void commit_sale(const std::vector<basket_line>& lines);
+  /// Committed returns put units back.
+  void commit_return(const std::vector<basket_line>& lines);
 
 private:
+  std::size_t index_of(product_id product) const;
+
   std::vector<stock_item> items_;
+  std::vector<std::int64_t> reserved_;
   std::uint64_t version_ = 1;
 };
 

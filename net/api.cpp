@@ -4,11 +4,17 @@
 #include "actors/frontend_actor.hpp"
 #include "domain/cursor.hpp"
 #include "domain/parse.hpp"
+#include "domain/timestamp.hpp"
+#include "net/json_body.hpp"
 #include "net/problem.hpp"
 #include "net/query.hpp"
 
+#include <boost/json.hpp>
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <variant>
 
 namespace comptoir::net {
 
@@ -21,6 +27,31 @@ response json_ok(std::string body) {
   return response{200, "application/json", std::move(body), {}};
 }
 
+response json_created(std::string body) {
+  return response{201, "application/json", std::move(body), {}};
+}
+
+/// The JSON an actor put in an error's context for the client, if any.
+std::string client_context(const caf::error& err) {
+  const auto& context = err.context();
+  if (context.size() == 1 && context.match_element<std::string>(0))
+    return context.get_as<std::string>(0);
+  return {};
+}
+
+/// A problem whose body gains `member` (a JSON value given as text).
+response problem_with(unsigned status, std::string_view detail, const std::string& request_id,
+                      std::string_view member, const std::string& json_value) {
+  auto answer = problem(status, detail, request_id);
+  auto body = boost::json::parse(answer.body).as_object();
+  boost::system::error_code ec;
+  auto value = boost::json::parse(json_value, ec);
+  if (!ec)
+    body[member] = std::move(value);
+  answer.body = boost::json::serialize(body);
+  return answer;
+}
+
 /// The one table from actor errors to HTTP problems. Internal details go to
 /// the log with the request id, never to the client.
 response problem_from(const caf::error& err, std::string_view not_found_detail,
@@ -31,10 +62,21 @@ response problem_from(const caf::error& err, std::string_view not_found_detail,
     case error_code::not_found:
       return problem(404, not_found_detail, request_id);
     case error_code::unavailable: {
+      spdlog::warn("request {}: unavailable: {}", request_id, caf::to_string(err));
       auto answer = problem(503, "The service is unavailable; try again shortly.", request_id);
       answer.headers.emplace_back("Retry-After", "1");
       return answer;
     }
+    case error_code::forbidden:
+      return problem(403, "This token may not act on this store's records.", request_id);
+    case error_code::invalid:
+      return problem_with(422, "Some fields are invalid.", request_id, "errors",
+                          client_context(err));
+    case error_code::insufficient:
+      return problem_with(409, "Some lines cannot be served in full.", request_id, "lines",
+                          client_context(err));
+    case error_code::key_reused:
+      return problem(422, "This Idempotency-Key was used with another request.", request_id);
     }
   }
   if (err == caf::sec::request_timeout || err == caf::sec::request_receiver_down) {
@@ -54,6 +96,7 @@ struct api::impl {
   caf::actor frontend;
   authenticator tokens;
   caf::duration timeout;
+  domain::basket_limits limits;
   router routes = router::comptoir_routes();
 
   /// Sends one request to the worker pool and answers with `on_value` of its
@@ -81,8 +124,39 @@ struct api::impl {
         [](actors::rendered& view) { return json_ok(std::move(view.body)); }, xs...);
   }
 
+  /// Like ask_rendered, for writes that answer 201.
+  template <class... Ts>
+  void ask_created(responder reply, const std::string& request_id, std::string not_found_detail,
+                   Ts... xs) const {
+    ask<actors::rendered>(
+        std::move(reply), request_id, std::move(not_found_detail),
+        [](actors::rendered& view) { return json_created(std::move(view.body)); }, xs...);
+  }
+
+  /// The lines of a sale or return body, or the 400/422 problem that answers it.
+  std::variant<std::vector<domain::basket_line>, response>
+  read_lines(const request& incoming) const;
+
   void handle(request& incoming, responder& reply) const;
 };
+
+std::variant<std::vector<domain::basket_line>, response>
+api::impl::read_lines(const request& incoming) const {
+  const auto& id = incoming.request_id;
+  auto decoded = decode_lines(incoming.body);
+  if (!decoded.malformed.empty())
+    return problem(400, decoded.malformed, id);
+  if (!decoded.out_of_range.empty())
+    return problem(422, "Some fields are invalid.", id, decoded.out_of_range);
+  auto problems = domain::validate_basket(decoded.lines, limits);
+  if (!problems.empty()) {
+    std::vector<field_error> errors;
+    for (auto& p : problems)
+      errors.push_back({std::move(p.field), std::move(p.message)});
+    return problem(422, "Some fields are invalid.", id, errors);
+  }
+  return std::move(decoded.lines);
+}
 
 void api::impl::handle(request& incoming, responder& reply) const {
   const auto& id = incoming.request_id;
@@ -113,17 +187,34 @@ void api::impl::handle(request& incoming, responder& reply) const {
   }
 
   // The id in the path, when the route has one: malformed is 400, unknown is 404.
+  bool names_sale = matched.id == route_id::sale_get || matched.id == route_id::return_create;
   std::optional<std::int64_t> path_id;
-  if (!found.captures.empty()) {
+  std::string sale_id;
+  if (names_sale) {
+    sale_id = std::string{found.captures.front()};
+    if (!domain::is_uuid(sale_id))
+      return reply(problem(400, "The sale id in the path must be a UUID.", id,
+                           {{"id", "expected a lower-case UUID"}}));
+  } else if (!found.captures.empty()) {
     path_id = domain::parse_id(found.captures.front());
     if (!path_id)
       return reply(problem(400, "The id in the path must be a positive integer.", id,
                            {{"id", "expected an integer between 1 and 9223372036854775807"}}));
   }
 
+  // Routes under /stores/{id} act on that store.
   std::optional<domain::location_id> target_store;
-  if (matched.id == route_id::store_stock)
+  if (path_id && target->path.starts_with("/api/v1/stores/"))
     target_store = domain::location_id{*path_id};
+
+  std::string idempotency_key;
+  if (incoming.idempotency_key) {
+    idempotency_key = *incoming.idempotency_key;
+    bool printable = std::ranges::all_of(idempotency_key, [](char c) { return c >= 0x21 && c <= 0x7e; });
+    if (idempotency_key.empty() || idempotency_key.size() > 255 || !printable)
+      return reply(problem(400, "The Idempotency-Key must be 1 to 255 visible ASCII characters.", id,
+                           {{"Idempotency-Key", "expected 1 to 255 visible ASCII characters"}}));
+  }
   if (matched.access && !matched.access->allows(*caller, target_store))
     return reply(problem(403, "This token may not do this.", id));
 
@@ -176,11 +267,69 @@ void api::impl::handle(request& incoming, responder& reply) const {
                         caf::get_atom_v, actors::stock_atom_v, domain::location_id{*path_id});
   case route_id::warehouse_stock:
     return ask_rendered(std::move(reply), id, "", caf::get_atom_v, actors::warehouse_atom_v);
+  case route_id::sale_create: {
+    auto lines = read_lines(incoming);
+    if (auto* refused = std::get_if<response>(&lines))
+      return reply(std::move(*refused));
+    actors::sale_request sale;
+    sale.store = domain::location_id{*path_id};
+    sale.lines = std::move(std::get<0>(lines));
+    sale.idempotency_key = std::move(idempotency_key);
+    sale.fingerprint = fingerprint("sale", std::to_string(*path_id), sale.lines);
+    return ask_created(std::move(reply), id, "There is no store " + std::to_string(*path_id) + ".",
+                       actors::sell_atom_v, std::move(sale));
+  }
+  case route_id::return_create: {
+    auto lines = read_lines(incoming);
+    if (auto* refused = std::get_if<response>(&lines))
+      return reply(std::move(*refused));
+    actors::return_request taken_back;
+    taken_back.sale_id = sale_id;
+    taken_back.lines = std::move(std::get<0>(lines));
+    taken_back.idempotency_key = std::move(idempotency_key);
+    taken_back.fingerprint = fingerprint("return", sale_id, taken_back.lines);
+    return ask_created(std::move(reply), id, "There is no sale " + sale_id + ".",
+                       actors::return_atom_v, *caller, std::move(taken_back));
+  }
+  case route_id::sale_get:
+    return ask_rendered(std::move(reply), id, "There is no sale " + sale_id + ".", caf::get_atom_v,
+                        actors::sale_atom_v, *caller, sale_id);
+  case route_id::sales_list: {
+    domain::sales_query query;
+    query.store = domain::location_id{*path_id};
+    std::vector<field_error> errors;
+    for (auto [name, bound] : {std::pair{"from", &query.from}, std::pair{"to", &query.to}})
+      if (auto* text = find_param(*target, name)) {
+        if (auto parsed = domain::parse_timestamp(*text))
+          *bound = *parsed;
+        else
+          errors.push_back({name, "expected an RFC 3339 date-time or a date (YYYY-MM-DD)"});
+      }
+    query.limit = default_page_size;
+    if (auto* limit = find_param(*target, "limit")) {
+      if (auto parsed = domain::parse_limit(*limit, max_page_size))
+        query.limit = *parsed;
+      else
+        errors.push_back({"limit", "expected an integer between 1 and 500"});
+    }
+    if (auto* cursor = find_param(*target, "cursor")) {
+      if (auto before = domain::decode_sale_cursor(*cursor))
+        query.before_id = *before;
+      else
+        errors.push_back({"cursor", "not a cursor this server gave out"});
+    }
+    if (!errors.empty())
+      return reply(problem(400, "Some query parameters are invalid.", id, errors));
+    return ask_rendered(std::move(reply), id, "There is no store " + std::to_string(*path_id) + ".",
+                        actors::list_atom_v, std::move(query));
+  }
   }
 }
 
-api::api(const caf::actor& frontend, authenticator tokens, std::chrono::milliseconds timeout)
-    : impl_(std::make_shared<impl>(impl{frontend, std::move(tokens), caf::duration{timeout}})) {}
+api::api(const caf::actor& frontend, authenticator tokens, std::chrono::milliseconds timeout,
+         domain::basket_limits limits)
+    : impl_(std::make_shared<impl>(
+          impl{frontend, std::move(tokens), caf::duration{timeout}, limits})) {}
 
 api::~api() = default;
 

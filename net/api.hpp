@@ -1,6 +1,7 @@
 #pragma once
 // The API handlers: route, authenticate, validate, then ask the actors.
 
+#include "domain/basket.hpp"
 #include "net/auth.hpp"
 #include "net/http_types.hpp"
 #include "net/router.hpp"
@@ -18,7 +19,8 @@ class api {
 public:
   /// `frontend` is the actor that takes `actors::api_call`s; `timeout`
   /// bounds every request to the actors.
-  api(const caf::actor& frontend, authenticator tokens, std::chrono::milliseconds timeout);
+  api(const caf::actor& frontend, authenticator tokens, std::chrono::milliseconds timeout,
+      domain::basket_limits limits);
   ~api();
 
   /// Answers `incoming` through `reply`, now or later, from any thread.

@@ -189,6 +189,8 @@ private:
     incoming.target = std::string{message.target()};
     incoming.authorization = std::string{message[http::field::authorization]};
     incoming.request_id = request_id_;
+    if (auto key = message.find("Idempotency-Key"); key != message.end())
+      incoming.idempotency_key = std::string{key->value()};
     incoming.body = std::move(message.body());
     server_->request_started();
     // The API may answer from any thread: hop back onto this session's strand.

@@ -2,6 +2,7 @@
 // The request and response as the API layer sees them, free of Beast types.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,8 @@ struct request {
   std::string target;
   std::string authorization;
   std::string request_id;
+  /// The Idempotency-Key header, when the client sent one.
+  std::optional<std::string> idempotency_key;
   std::string body;
 };
 

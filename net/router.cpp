@@ -38,7 +38,12 @@ bool match_pattern(std::string_view pattern, std::string_view path,
 router::router(std::vector<route> routes) : routes_(std::move(routes)) {}
 
 router router::comptoir_routes() {
+  using domain::role;
   const auto any_role = access_rule::any_role();
+  // Clerks sell and take returns at their own store's till only.
+  const auto till = access_rule{}.with(role::admin).with(role::clerk).clerk_of_own_store_only();
+  const auto sales_readers =
+    access_rule{}.with(role::admin).with(role::hq).with(role::clerk).clerk_of_own_store_only();
   return router{{
       {method::get, "/health/live", route_id::health_live, std::nullopt},
       {method::get, "/health/ready", route_id::health_ready, std::nullopt},
@@ -48,6 +53,14 @@ router router::comptoir_routes() {
       {method::get, "/api/v1/stores", route_id::stores_list, any_role},
       {method::get, "/api/v1/stores/{id}/stock", route_id::store_stock, any_role},
       {method::get, "/api/v1/warehouse/stock", route_id::warehouse_stock, any_role},
+    {method::post, "/api/v1/stores/{id}/sales", route_id::sale_create, till},
+    {method::get, "/api/v1/stores/{id}/sales", route_id::sales_list, sales_readers},
+    // The sale's store is known only once the sale is found: the worker
+    // checks a clerk's store for these two.
+    {method::get, "/api/v1/sales/{id}", route_id::sale_get,
+     access_rule{}.with(role::admin).with(role::hq).with(role::clerk)},
+    {method::post, "/api/v1/sales/{id}/returns", route_id::return_create,
+     access_rule{}.with(role::admin).with(role::clerk)},
   }};
 }
 

@@ -19,6 +19,10 @@ enum class route_id {
   stores_list,
   store_stock,
   warehouse_stock,
+  sale_create,
+  sales_list,
+  sale_get,
+  return_create,
 };
 
 struct route {

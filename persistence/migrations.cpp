@@ -104,6 +104,12 @@ constexpr std::string_view initial_schema[] = {
   PRIMARY KEY (scope, idempotency_key)))sql",
 };
 
+// For list_sales (newest first by time-ordered id) and purge_keys.
+constexpr std::string_view sales_and_keys_indexes[] = {
+    "CREATE INDEX sales_by_store_and_id ON sales (store_id, id)",
+    "CREATE INDEX idempotency_keys_by_time ON idempotency_keys (created_at)",
+};
+
 struct migration {
   int version;
   std::string_view name;
@@ -113,6 +119,7 @@ struct migration {
 // Append only: a released migration never changes, a new one gets the next version.
 constexpr migration all_migrations[] = {
     {1, "initial schema", initial_schema},
+    {2, "sales and idempotency key indexes", sales_and_keys_indexes},
 };
 
 // -- bookkeeping SQL ----------------------------------------------------------

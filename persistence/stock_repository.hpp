@@ -4,6 +4,7 @@
 #include "domain/ids.hpp"
 #include "domain/stock.hpp"
 
+#include <cstdint>
 #include <vector>
 
 namespace soci {
@@ -12,12 +13,21 @@ class session;
 
 namespace comptoir::persistence {
 
+/// A stock row with the catalogue price of its product, as a store actor starts from.
+struct priced_stock_item {
+  domain::stock_item item;
+  std::int64_t price_cents = 0;
+};
+
 class stock_repository {
 public:
   explicit stock_repository(soci::session& sql) : sql_(sql) {}
 
   /// The stock held at `where`, ordered by product id; empty for an unknown location.
   std::vector<domain::stock_item> load(domain::location_id where);
+
+  /// The same rows with each product's price, in one query.
+  std::vector<priced_stock_item> load_with_prices(domain::location_id where);
 
 private:
   soci::session& sql_;

@@ -1,11 +1,15 @@
 // The persistence layer against a real database: SQLite or PostgreSQL, as
 // COMPTOIR_TEST_DATABASE_URL says.
 
+#include "domain/sale.hpp"
+#include "domain/timestamp.hpp"
+#include "domain/uuid.hpp"
 #include "persistence/catalogue_repository.hpp"
 #include "persistence/database_url.hpp"
 #include "persistence/demo_data.hpp"
 #include "persistence/location_repository.hpp"
 #include "persistence/migrations.hpp"
+#include "persistence/sale_repository.hpp"
 #include "persistence/session.hpp"
 #include "persistence/stock_repository.hpp"
 #include "tests/support/test_database.hpp"
@@ -15,6 +19,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -340,4 +345,438 @@ TEST_CASE("stock cannot refer to an unknown location") {
   CHECK_THROWS_AS(*db.sql << "INSERT INTO stock (location_id, product_id, on_hand)"
                              " VALUES (99, 1, 10)",
                   soci::soci_error);
+}
+
+TEST_CASE("the stock of a location is read with the price of each product") {
+  demo_database db;
+  persistence::stock_repository stock{*db.sql};
+  const auto plain = stock.load(domain::location_id{3});
+  const auto priced = stock.load_with_prices(domain::location_id{3});
+  REQUIRE(priced.size() == plain.size());
+  for (std::size_t i = 0; i < priced.size(); ++i) {
+    CHECK(priced[i].item.product == plain[i].product);
+    CHECK(priced[i].item.on_hand == plain[i].on_hand);
+    CHECK(priced[i].item.reorder_point == plain[i].reorder_point);
+    CHECK(priced[i].price_cents > 0);
+  }
+  CHECK(priced.front().price_cents == 1299);
+  CHECK(stock.load_with_prices(domain::location_id{99}).empty());
+}
+
+// -- sales --------------------------------------------------------------------
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Writes as a store actor would build them, at times one minute apart.
+struct sales_book {
+  domain::uuid_v7_generator ids;
+  std::chrono::system_clock::time_point now =
+      std::chrono::sys_days{std::chrono::year{2026} / 3 / 2} + 9h;
+
+  std::string tick() {
+    now += 1min;
+    return domain::format_timestamp(now);
+  }
+
+  domain::idempotency_record key(const std::string& scope, const std::string& name,
+                                 const std::string& body, const std::string& created_at) {
+    if (name.empty())
+      return {};
+    return {scope, name, "fingerprint-of-" + name, 201, body, created_at};
+  }
+
+  domain::sale_write sale(domain::location_id store,
+                          const std::vector<std::pair<std::int64_t, std::int64_t>>& lines,
+                          const std::string& key_name = "") {
+    domain::sale_write write;
+    write.sale.created_at = tick();
+    write.sale.id = ids.next(now);
+    write.sale.store = store;
+    for (auto [product, quantity] : lines) {
+      write.sale.lines.push_back({domain::product_id{product}, quantity, 100 * product});
+      write.sale.total_cents += quantity * 100 * product;
+    }
+    write.key = key("sale:" + std::to_string(store.value), key_name,
+                    R"({"id":")" + write.sale.id + R"("})", write.sale.created_at);
+    return write;
+  }
+
+  domain::return_write give_back(const domain::sale& sale,
+                                 const std::vector<std::pair<std::int64_t, std::int64_t>>& lines,
+                                 domain::sale_status status_after,
+                                 const std::string& key_name = "") {
+    domain::return_write write;
+    write.record.created_at = tick();
+    write.record.id = ids.next(now);
+    write.record.sale_id = sale.id;
+    write.record.store = sale.store;
+    for (auto [product, quantity] : lines) {
+      write.record.lines.push_back({domain::product_id{product}, quantity});
+      write.record.refund_cents += quantity * 100 * product;
+    }
+    write.sale_status_after = status_after;
+    write.key = key("return:" + std::to_string(sale.store.value), key_name,
+                    R"({"id":")" + write.record.id + R"("})", write.record.created_at);
+    return write;
+  }
+};
+
+// The demo database with 100 units of products 1-5 in every store.
+struct sales_database : demo_database {
+  persistence::sale_repository sales{*sql, url.kind};
+  sales_book book;
+
+  sales_database() { *sql << "UPDATE stock SET on_hand = 100 WHERE product_id <= 5"; }
+
+  long long on_hand(std::int64_t store, std::int64_t product) {
+    long long units = 0;
+    *sql << "SELECT on_hand FROM stock WHERE location_id = :store AND product_id = :product",
+        soci::use(store), soci::use(product), soci::into(units);
+    return units;
+  }
+
+  std::string status_of(const std::string& sale_id) {
+    std::string status;
+    *sql << "SELECT status FROM sales WHERE id = :id", soci::use(sale_id), soci::into(status);
+    return status;
+  }
+
+  long long count(const std::string& query) { return count_rows(*sql, query); }
+};
+
+domain::commit_batch batch_of(domain::location_id store, std::vector<domain::sale_write> sales,
+                              std::vector<domain::return_write> returns = {}) {
+  return {store, std::move(sales), std::move(returns)};
+}
+
+bool all_committed(const domain::batch_result& result) {
+  return std::none_of(result.sales.begin(), result.sales.end(), [](auto& r) { return r; }) &&
+         std::none_of(result.returns.begin(), result.returns.end(), [](auto& r) { return r; });
+}
+
+} // namespace
+
+TEST_CASE("a committed batch writes every sale, line, return, status change and stock change") {
+  sales_database db;
+  const domain::location_id store{1};
+  auto a = db.book.sale(store, {{1, 2}, {2, 1}}, "key-a");
+  auto b = db.book.sale(store, {{1, 1}, {3, 4}}, "key-b");
+  const auto first = db.sales.commit(batch_of(store, {a, b}));
+  CHECK(first.sales.size() == 2);
+  CHECK(first.returns.empty());
+  CHECK(all_committed(first));
+
+  // A sale and a return of it in one batch; two returns of one sale in one batch.
+  auto c = db.book.sale(store, {{2, 3}}, "key-c");
+  auto a_first_return =
+      db.book.give_back(a.sale, {{1, 1}}, domain::sale_status::partially_returned, "key-ra1");
+  auto a_second_return =
+      db.book.give_back(a.sale, {{1, 1}, {2, 1}}, domain::sale_status::returned, "key-ra2");
+  auto c_return = db.book.give_back(c.sale, {{2, 3}}, domain::sale_status::returned);
+  const auto second =
+      db.sales.commit(batch_of(store, {c}, {a_first_return, a_second_return, c_return}));
+  CHECK(second.sales.size() == 1);
+  CHECK(second.returns.size() == 3);
+  CHECK(all_committed(second));
+
+  CHECK(db.count("SELECT COUNT(*) FROM sales") == 3);
+  CHECK(db.count("SELECT COUNT(*) FROM sale_lines") == 5);
+  CHECK(db.count("SELECT COUNT(*) FROM returns") == 3);
+  CHECK(db.count("SELECT COUNT(*) FROM return_lines") == 4);
+  CHECK(db.count("SELECT COUNT(*) FROM idempotency_keys") == 5);
+  CHECK(db.count("SELECT COUNT(*) FROM sale_lines WHERE line_no = 2") == 2);
+  CHECK(db.status_of(a.sale.id) == "returned");
+  CHECK(db.status_of(b.sale.id) == "completed");
+  CHECK(db.status_of(c.sale.id) == "returned");
+
+  // initial - sold + returned
+  CHECK(db.on_hand(1, 1) == 100 - 2 - 1 + 1 + 1);
+  CHECK(db.on_hand(1, 2) == 100 - 1 - 3 + 1 + 3);
+  CHECK(db.on_hand(1, 3) == 100 - 4);
+  CHECK(db.on_hand(1, 4) == 100);
+  CHECK(db.on_hand(2, 1) == 100);
+
+  const auto stored = db.sales.load_sale(a.sale.id);
+  REQUIRE(stored);
+  CHECK(stored->sale.id == a.sale.id);
+  CHECK(stored->sale.store == store);
+  CHECK(stored->sale.total_cents == a.sale.total_cents);
+  CHECK(stored->sale.created_at == a.sale.created_at);
+  CHECK(stored->sale.status == domain::sale_status::returned);
+  REQUIRE(stored->sale.lines.size() == 2);
+  CHECK(stored->sale.lines[0].product == domain::product_id{1});
+  CHECK(stored->sale.lines[0].quantity == 2);
+  CHECK(stored->sale.lines[0].unit_price_cents == 100);
+  CHECK(stored->sale.lines[1].product == domain::product_id{2});
+  REQUIRE(stored->returns.size() == 2);
+  CHECK(stored->returns[0].id == a_first_return.record.id);
+  CHECK(stored->returns[0].sale_id == a.sale.id);
+  CHECK(stored->returns[0].store == store);
+  CHECK(stored->returns[0].refund_cents == 100);
+  CHECK(stored->returns[0].created_at == a_first_return.record.created_at);
+  REQUIRE(stored->returns[0].lines.size() == 1);
+  CHECK(stored->returns[1].id == a_second_return.record.id);
+  REQUIRE(stored->returns[1].lines.size() == 2);
+  CHECK(stored->returns[1].lines[1].product == domain::product_id{2});
+  CHECK(stored->returns[1].lines[1].quantity == 1);
+
+  const auto without_returns = db.sales.load_sale(b.sale.id);
+  REQUIRE(without_returns);
+  CHECK(without_returns->returns.empty());
+  CHECK(without_returns->sale.lines.size() == 2);
+}
+
+TEST_CASE("a write whose key already exists commits nothing of itself, the others commit") {
+  sales_database db;
+  const domain::location_id store{2};
+  auto original = db.book.sale(store, {{1, 1}}, "key-1");
+  REQUIRE(all_committed(db.sales.commit(batch_of(store, {original}))));
+
+  auto retried = db.book.sale(store, {{1, 5}}, "key-1");
+  auto fresh = db.book.sale(store, {{2, 2}}, "key-2");
+  auto without_key = db.book.sale(store, {{3, 3}});
+  auto same_key_in_batch = db.book.sale(store, {{4, 4}}, "key-2");
+  auto retried_return =
+      db.book.give_back(original.sale, {{1, 1}}, domain::sale_status::returned, "key-r");
+  REQUIRE(all_committed(db.sales.commit(batch_of(store, {}, {retried_return}))));
+  auto return_again =
+      db.book.give_back(original.sale, {{1, 1}}, domain::sale_status::returned, "key-r");
+  const auto result = db.sales.commit(
+      batch_of(store, {retried, fresh, without_key, same_key_in_batch}, {return_again}));
+
+  REQUIRE(result.sales.size() == 4);
+  REQUIRE(result.sales[0]);
+  CHECK(result.sales[0]->scope == "sale:2");
+  CHECK(result.sales[0]->key == "key-1");
+  CHECK(result.sales[0]->fingerprint == original.key.fingerprint);
+  CHECK(result.sales[0]->status == 201);
+  CHECK(result.sales[0]->body == original.key.body);
+  CHECK(result.sales[0]->created_at == original.key.created_at);
+  CHECK_FALSE(result.sales[1]);
+  CHECK_FALSE(result.sales[2]);
+  REQUIRE(result.sales[3]);
+  CHECK(result.sales[3]->body == fresh.key.body);
+  REQUIRE(result.returns.size() == 1);
+  REQUIRE(result.returns[0]);
+  CHECK(result.returns[0]->body == retried_return.key.body);
+
+  CHECK_FALSE(db.sales.locate_sale(retried.sale.id));
+  CHECK_FALSE(db.sales.locate_sale(same_key_in_batch.sale.id));
+  CHECK(db.sales.locate_sale(fresh.sale.id) == store);
+  CHECK(db.sales.locate_sale(without_key.sale.id) == store);
+  CHECK(db.count("SELECT COUNT(*) FROM sales") == 3);
+  CHECK(db.count("SELECT COUNT(*) FROM returns") == 1);
+  CHECK(db.count("SELECT COUNT(*) FROM idempotency_keys") == 3);
+  CHECK(db.on_hand(2, 1) == 100);
+  CHECK(db.on_hand(2, 2) == 98);
+  CHECK(db.on_hand(2, 3) == 97);
+  CHECK(db.on_hand(2, 4) == 100);
+
+  // The whole batch again: every write finds its key, nothing changes.
+  const auto again = db.sales.commit(batch_of(store, {fresh, same_key_in_batch}));
+  REQUIRE(again.sales[0]);
+  REQUIRE(again.sales[1]);
+  CHECK(again.sales[1]->body == fresh.key.body);
+  CHECK(db.count("SELECT COUNT(*) FROM sales") == 3);
+  CHECK(db.on_hand(2, 2) == 98);
+  CHECK(db.on_hand(2, 4) == 100);
+}
+
+TEST_CASE("keys and bodies with quotes, backslashes, commas and braces are stored as given") {
+  sales_database db;
+  const domain::location_id store{1};
+  auto write = db.book.sale(store, {{1, 1}});
+  write.key = {"sale:1",
+               R"(k"e\y,{1}é )",
+               R"(f"p\)",
+               201,
+               R"({"id":"x","note":"a \"quoted\" \\ {b}, c","nothing":null})",
+               write.sale.created_at};
+  REQUIRE(all_committed(db.sales.commit(batch_of(store, {write}))));
+  const auto keys = db.sales.load_keys({"sale:1"}, "");
+  REQUIRE(keys.size() == 1);
+  CHECK(keys[0].key == write.key.key);
+  CHECK(keys[0].fingerprint == write.key.fingerprint);
+  CHECK(keys[0].body == write.key.body);
+
+  auto retried = db.book.sale(store, {{1, 1}});
+  retried.key = write.key;
+  const auto result = db.sales.commit(batch_of(store, {retried}));
+  REQUIRE(result.sales[0]);
+  CHECK(result.sales[0]->body == write.key.body);
+}
+
+TEST_CASE("a batch that would take stock below zero is rolled back whole and throws") {
+  sales_database db;
+  const domain::location_id store{3};
+  *db.sql << "UPDATE stock SET on_hand = 2 WHERE location_id = 3 AND product_id = 1";
+  auto earlier = db.book.sale(store, {{2, 1}}, "key-earlier");
+  REQUIRE(all_committed(db.sales.commit(batch_of(store, {earlier}))));
+
+  auto fine = db.book.sale(store, {{2, 1}, {3, 1}}, "key-fine");
+  auto too_many = db.book.sale(store, {{1, 3}});
+  auto a_return = db.book.give_back(earlier.sale, {{2, 1}}, domain::sale_status::returned, "k-r");
+  CHECK_THROWS(db.sales.commit(batch_of(store, {fine, too_many}, {a_return})));
+
+  CHECK(db.count("SELECT COUNT(*) FROM sales") == 1);
+  CHECK(db.count("SELECT COUNT(*) FROM sale_lines") == 1);
+  CHECK(db.count("SELECT COUNT(*) FROM returns") == 0);
+  CHECK(db.count("SELECT COUNT(*) FROM idempotency_keys") == 1);
+  CHECK(db.status_of(earlier.sale.id) == "completed");
+  CHECK(db.on_hand(3, 1) == 2);
+  CHECK(db.on_hand(3, 2) == 99);
+  CHECK(db.on_hand(3, 3) == 100);
+
+  // The session is usable again, and the keys of the failed batch are free.
+  REQUIRE(all_committed(db.sales.commit(batch_of(store, {fine}, {a_return}))));
+  CHECK(db.on_hand(3, 2) == 99);
+  CHECK(db.on_hand(3, 3) == 99);
+}
+
+TEST_CASE("a batch selling a product the store does not stock is rolled back and throws") {
+  sales_database db;
+  const domain::location_id store{1};
+  *db.sql << "DELETE FROM stock WHERE location_id = 1 AND product_id = 4";
+  auto fine = db.book.sale(store, {{1, 1}}, "key-fine");
+  auto unstocked = db.book.sale(store, {{4, 1}});
+  CHECK_THROWS(db.sales.commit(batch_of(store, {fine, unstocked})));
+  CHECK(db.count("SELECT COUNT(*) FROM sales") == 0);
+  CHECK(db.count("SELECT COUNT(*) FROM idempotency_keys") == 0);
+  CHECK(db.on_hand(1, 1) == 100);
+}
+
+TEST_CASE("an unknown sale is neither located nor loaded") {
+  sales_database db;
+  CHECK_FALSE(db.sales.locate_sale("0193d2b4-6f1e-7abc-8def-0123456789ab"));
+  CHECK_FALSE(db.sales.load_sale("0193d2b4-6f1e-7abc-8def-0123456789ab"));
+  auto sale = db.book.sale(domain::location_id{4}, {{5, 1}});
+  REQUIRE(all_committed(db.sales.commit(batch_of(domain::location_id{4}, {sale}))));
+  CHECK(db.sales.locate_sale(sale.sale.id) == domain::location_id{4});
+}
+
+TEST_CASE("a store's sales are listed newest first, page after page, with no gap or repeat") {
+  sales_database db;
+  const domain::location_id store{1};
+  std::vector<domain::sale_write> ours;
+  std::vector<domain::sale_write> others;
+  for (int i = 0; i < 23; ++i) {
+    ours.push_back(db.book.sale(store, {{1 + i % 5, 1}, {1 + (i + 1) % 5, 2}}));
+    if (i % 4 == 0)
+      others.push_back(db.book.sale(domain::location_id{2}, {{1, 1}}));
+  }
+  // Several commits, as a store actor makes them.
+  for (std::size_t at = 0; at < ours.size(); at += 10) {
+    const auto end = std::min(ours.size(), at + 10);
+    REQUIRE(all_committed(db.sales.commit(batch_of(
+        store, {ours.begin() + static_cast<long>(at), ours.begin() + static_cast<long>(end)}))));
+  }
+  REQUIRE(all_committed(db.sales.commit(batch_of(domain::location_id{2}, others))));
+
+  std::vector<std::string> listed;
+  domain::sales_query query{store, "", "", "", 5};
+  int pages = 0;
+  for (;;) {
+    const auto page = db.sales.list_sales(query);
+    ++pages;
+    REQUIRE(pages <= 5);
+    CHECK(page.items.size() <= 5);
+    for (const auto& sale : page.items) {
+      CHECK(sale.store == store);
+      REQUIRE(sale.lines.size() == 2);
+      CHECK(sale.lines[1].quantity == 2);
+      listed.push_back(sale.id);
+    }
+    if (!page.next_before_id)
+      break;
+    CHECK(*page.next_before_id == page.items.back().id);
+    query.before_id = *page.next_before_id;
+  }
+  CHECK(pages == 5);
+  REQUIRE(listed.size() == ours.size());
+  for (std::size_t i = 0; i < listed.size(); ++i)
+    CHECK(listed[i] == ours[ours.size() - 1 - i].sale.id);
+
+  const auto newest = db.sales.list_sales({store, "", "", "", 50}).items;
+  REQUIRE(newest.size() == 23);
+  CHECK(newest.front().id == ours.back().sale.id);
+  CHECK(newest.front().total_cents == ours.back().sale.total_cents);
+  CHECK(newest.front().created_at == ours.back().sale.created_at);
+  CHECK(newest.front().status == domain::sale_status::completed);
+  CHECK(newest.front().lines[0].unit_price_cents == ours.back().sale.lines[0].unit_price_cents);
+
+  const auto exactly = db.sales.list_sales({store, "", "", "", 23});
+  CHECK(exactly.items.size() == 23);
+  CHECK_FALSE(exactly.next_before_id);
+
+  // From sale 5 (inclusive) to sale 10 (exclusive).
+  const auto bounded =
+      db.sales.list_sales({store, ours[5].sale.created_at, ours[10].sale.created_at, "", 50});
+  REQUIRE(bounded.items.size() == 5);
+  CHECK(bounded.items.front().id == ours[9].sale.id);
+  CHECK(bounded.items.back().id == ours[5].sale.id);
+  CHECK_FALSE(bounded.next_before_id);
+
+  const auto bounded_page =
+      db.sales.list_sales({store, ours[5].sale.created_at, "", ours[8].sale.id, 2});
+  REQUIRE(bounded_page.items.size() == 2);
+  CHECK(bounded_page.items[0].id == ours[7].sale.id);
+  CHECK(bounded_page.items[1].id == ours[6].sale.id);
+  CHECK(bounded_page.next_before_id == ours[6].sale.id);
+
+  CHECK(db.sales.list_sales({domain::location_id{2}, "", "", "", 50}).items.size() ==
+        others.size());
+  CHECK(db.sales.list_sales({domain::location_id{5}, "", "", "", 50}).items.empty());
+}
+
+TEST_CASE("recent keys are loaded by scope and old keys are purged") {
+  sales_database db;
+  auto sale_of_1 = db.book.sale(domain::location_id{1}, {{1, 1}}, "old-sale");
+  auto old_return =
+      db.book.give_back(sale_of_1.sale, {{1, 1}}, domain::sale_status::returned, "old-return");
+  const auto cut = db.book.tick();
+  auto recent_sale = db.book.sale(domain::location_id{1}, {{1, 1}}, "new-sale");
+  auto recent_sale_of_2 = db.book.sale(domain::location_id{2}, {{1, 1}}, "new-sale");
+  REQUIRE(all_committed(db.sales.commit(batch_of(domain::location_id{1}, {sale_of_1}))));
+  REQUIRE(all_committed(
+      db.sales.commit(batch_of(domain::location_id{1}, {recent_sale}, {old_return}))));
+  REQUIRE(all_committed(db.sales.commit(batch_of(domain::location_id{2}, {recent_sale_of_2}))));
+
+  const auto all_of_1 = db.sales.load_keys({"sale:1", "return:1"}, "");
+  CHECK(all_of_1.size() == 3);
+  const auto recent_of_1 = db.sales.load_keys({"sale:1", "return:1"}, cut);
+  REQUIRE(recent_of_1.size() == 1);
+  CHECK(recent_of_1[0].scope == "sale:1");
+  CHECK(recent_of_1[0].key == "new-sale");
+  CHECK(recent_of_1[0].body == recent_sale.key.body);
+  CHECK(recent_of_1[0].created_at == recent_sale.key.created_at);
+  CHECK(db.sales.load_keys({"return:1"}, "").size() == 1);
+  CHECK(db.sales.load_keys({"sale:9"}, "").empty());
+  CHECK(db.sales.load_keys({}, "").empty());
+
+  CHECK(db.sales.purge_keys(cut) == 2);
+  CHECK(db.sales.purge_keys(cut) == 0);
+  CHECK(db.count("SELECT COUNT(*) FROM idempotency_keys") == 2);
+  CHECK(db.sales.load_keys({"sale:1", "return:1", "sale:2"}, "").size() == 2);
+}
+
+TEST_CASE("a batch of 256 sales of 3 lines commits in one transaction") {
+  sales_database db;
+  const domain::location_id store{5};
+  *db.sql << "UPDATE stock SET on_hand = 10000 WHERE location_id = 5";
+  std::vector<domain::sale_write> writes;
+  for (int i = 0; i < 256; ++i)
+    writes.push_back(db.book.sale(store,
+                                  {{1 + i % 50, 1}, {1 + (i + 7) % 50, 2}, {1 + (i + 19) % 50, 3}},
+                                  "bulk-" + std::to_string(i)));
+  const auto started = std::chrono::steady_clock::now();
+  const auto result = db.sales.commit(batch_of(store, writes));
+  const auto took = std::chrono::steady_clock::now() - started;
+  MESSAGE("256 sales committed in "
+          << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+  CHECK(all_committed(result));
+  CHECK(db.count("SELECT COUNT(*) FROM sales WHERE store_id = 5") == 256);
+  CHECK(db.count("SELECT COUNT(*) FROM sale_lines") == 768);
+  CHECK(db.count("SELECT SUM(on_hand) FROM stock WHERE location_id = 5") == 50 * 10000 - 256 * 6);
 }

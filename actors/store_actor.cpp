@@ -1,0 +1,400 @@
+#include "actors/store_actor.hpp"
+
+#include "actors/errors.hpp"
+#include "actors/views.hpp"
+#include "domain/basket.hpp"
+#include "domain/timestamp.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <bit>
+
+namespace comptoir::actors {
+
+// -- batch histogram ----------------------------------------------------------
+
+void batch_histogram::record(std::size_t size) {
+  auto bucket = static_cast<std::size_t>(std::bit_width(size)) - 1;
+  ++buckets[std::min(bucket, buckets.size() - 1)];
+}
+
+std::string batch_histogram::describe() const {
+  std::string text;
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    if (buckets[i] == 0)
+      continue;
+    auto low = std::size_t{1} << i;
+    if (!text.empty())
+      text += ' ';
+    text += std::to_string(low);
+    if (i + 1 == buckets.size())
+      text += "+";
+    else if (low > 1)
+      text += "-" + std::to_string(2 * low - 1);
+    text += ':' + std::to_string(buckets[i]);
+  }
+  return text.empty() ? "none" : text;
+}
+
+namespace {
+
+using self_pointer = store_actor::stateful_pointer<store_state>;
+using clock = std::chrono::system_clock;
+
+std::string scope_of(const store_state& state, bool is_sale) {
+  return (is_sale ? "sale:" : "return:") + std::to_string(state.where.id.value);
+}
+
+std::string slot_of(const std::string& scope, const std::string& key) {
+  return scope + '\n' + key;
+}
+
+void remember_key(store_state& state, const domain::idempotency_record& record) {
+  auto slot = slot_of(record.scope, record.key);
+  if (state.keys.emplace(slot, known_key{record.fingerprint, record.body, {}}).second)
+    state.key_ages.emplace_back(record.created_at, slot);
+}
+
+/// The answer to a request whose key this store knows, or nothing for a new key.
+std::optional<caf::result<rendered>> answer_known_key(self_pointer self, const std::string& slot,
+                                                      const std::string& fingerprint) {
+  auto& state = self->state;
+  if (auto done = state.keys.find(slot); done != state.keys.end()) {
+    if (done->second.fingerprint != fingerprint)
+      return caf::result<rendered>{make_error(error_code::key_reused)};
+    return caf::result<rendered>{rendered{done->second.body, 0}};
+  }
+  if (auto flying = state.in_flight_keys.find(slot); flying != state.in_flight_keys.end()) {
+    if (flying->second.fingerprint != fingerprint)
+      return caf::result<rendered>{make_error(error_code::key_reused)};
+    // A retry while the first attempt is committing: it gets the same answer.
+    auto promise = self->make_response_promise<rendered>();
+    flying->second.waiting.push_back(promise);
+    return caf::result<rendered>{promise};
+  }
+  return std::nullopt;
+}
+
+/// Answers a write and every retry that waited on its key.
+void settle(store_state& state, pending_write& write, const caf::expected<rendered>& answer) {
+  std::vector<caf::typed_response_promise<rendered>> waiting;
+  if (!write.key_slot.empty()) {
+    if (auto flying = state.in_flight_keys.find(write.key_slot);
+        flying != state.in_flight_keys.end()) {
+      waiting = std::move(flying->second.waiting);
+      state.in_flight_keys.erase(flying);
+    }
+  }
+  waiting.push_back(write.promise);
+  for (auto& promise : waiting) {
+    if (answer)
+      promise.deliver(*answer);
+    else
+      promise.deliver(answer.error());
+  }
+}
+
+void forget_pending_return(store_state& state, const pending_write& write) {
+  const auto& record = write.taken_back.record;
+  auto found = state.pending_returns.find(record.sale_id);
+  if (found == state.pending_returns.end())
+    return;
+  std::erase_if(found->second, [&](const domain::sale_return& r) { return r.id == record.id; });
+  if (found->second.empty())
+    state.pending_returns.erase(found);
+}
+
+/// Puts back what a write took from the ledger or the pending returns.
+void undo(store_state& state, const pending_write& write) {
+  if (write.is_sale)
+    state.ledger.release(write.stock_lines);
+  else
+    forget_pending_return(state, write);
+}
+
+const std::string& fingerprint_of(const pending_write& write) {
+  return write.is_sale ? write.sale.key.fingerprint : write.taken_back.key.fingerprint;
+}
+
+void flush(self_pointer self);
+
+void resync_after_failure(self_pointer self);
+
+void committed(self_pointer self, std::vector<pending_write>& writes,
+               const domain::batch_result& result) {
+  auto& state = self->state;
+  std::size_t next_sale = 0;
+  std::size_t next_return = 0;
+  for (auto& write : writes) {
+    const auto& taken =
+      write.is_sale ? result.sales.at(next_sale++) : result.returns.at(next_return++);
+    if (taken) {
+      // Another writer holds this key already: nothing of this write was committed.
+      undo(state, write);
+      remember_key(state, *taken);
+      if (taken->fingerprint == fingerprint_of(write))
+        settle(state, write, rendered{taken->body, 0});
+      else
+        settle(state, write, make_error(error_code::key_reused));
+      continue;
+    }
+    if (write.is_sale) {
+      state.ledger.commit_sale(write.stock_lines);
+    } else {
+      state.ledger.commit_return(write.stock_lines);
+      forget_pending_return(state, write);
+    }
+    if (!write.key_slot.empty())
+      remember_key(state, write.is_sale ? write.sale.key : write.taken_back.key);
+    settle(state, write, rendered{write.body, state.ledger.version()});
+  }
+  state.committing = false;
+  flush(self);
+}
+
+void failed(self_pointer self, std::vector<pending_write>& writes, const caf::error& err) {
+  auto& state = self->state;
+  spdlog::error("store {}: a batch of {} writes was not committed: {}", state.where.id.value,
+                writes.size(), to_string(err));
+  for (auto& write : writes) {
+    undo(state, write);
+    settle(state, write, make_error(error_code::unavailable, "commit failed"));
+  }
+  // The transaction may have committed after all (a connection lost during
+  // COMMIT): the database, not memory, says what the stock is now.
+  resync_after_failure(self);
+}
+
+/// Sends the oldest accepted writes, up to max_batch, in one transaction.
+void flush(self_pointer self) {
+  auto& state = self->state;
+  if (state.committing || state.queue.empty())
+    return;
+  auto count = std::min(state.queue.size(), state.settings.max_batch);
+  auto writes = std::make_shared<std::vector<pending_write>>();
+  writes->reserve(count);
+  domain::commit_batch batch;
+  batch.store = state.where.id;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto& write = state.queue.front();
+    if (write.is_sale)
+      batch.sales.push_back(write.sale);
+    else
+      batch.returns.push_back(write.taken_back);
+    writes->push_back(std::move(write));
+    state.queue.pop_front();
+  }
+  state.committing = true;
+  state.batches.record(count);
+  // No timeout: answering before the database has would risk a commit that
+  // lands after the client was told it failed.
+  self->request(state.db, caf::infinite, commit_atom_v, std::move(batch))
+    .then([self, writes](domain::batch_result& result) { committed(self, *writes, result); },
+          [self, writes](caf::error& err) { failed(self, *writes, err); });
+}
+
+void resync_after_failure(self_pointer self) {
+  auto& state = self->state;
+  self->request(state.db, caf::infinite, load_atom_v, stock_atom_v, state.where.id)
+    .then(
+      [self](std::vector<domain::stock_item>& items) {
+        auto& state = self->state;
+        state.ledger = domain::stock_ledger{std::move(items)};
+        // Writes accepted meanwhile reserve again, from the true stock.
+        std::deque<pending_write> accepted;
+        std::swap(accepted, state.queue);
+        for (auto& write : accepted) {
+          if (write.is_sale && !state.ledger.reserve(write.stock_lines).empty()) {
+            undo(state, write);
+            settle(state, write, make_error(error_code::unavailable, "stock changed"));
+            continue;
+          }
+          state.queue.push_back(std::move(write));
+        }
+        state.committing = false;
+        flush(self);
+      },
+      [self](caf::error& err) {
+        spdlog::critical("store {}: cannot reload its stock after a failed commit: {}",
+                         self->state.where.id.value, to_string(err));
+        self->quit(err);
+      });
+}
+
+caf::result<rendered> sell(self_pointer self, sale_request& request) {
+  auto& state = self->state;
+  std::string slot;
+  if (!request.idempotency_key.empty()) {
+    slot = slot_of(scope_of(state, true), request.idempotency_key);
+    if (auto known = answer_known_key(self, slot, request.fingerprint))
+      return std::move(*known);
+  }
+  std::vector<domain::field_problem> unknown;
+  for (std::size_t i = 0; i < request.lines.size(); ++i)
+    if (!state.prices.contains(request.lines[i].product) ||
+        !state.ledger.holds(request.lines[i].product))
+      unknown.push_back({"lines[" + std::to_string(i) + "].product_id",
+                         "no such product in this store"});
+  if (!unknown.empty())
+    return make_error(error_code::invalid, render_field_problems(unknown));
+  if (auto short_lines = state.ledger.reserve(request.lines); !short_lines.empty())
+    return make_error(error_code::insufficient, render_shortages(short_lines));
+
+  auto now = clock::now();
+  pending_write write;
+  auto& sold = write.sale.sale;
+  sold.id = state.ids.next(now);
+  sold.store = state.where.id;
+  sold.created_at = domain::format_timestamp(now);
+  for (const auto& line : request.lines)
+    sold.lines.push_back({line.product, line.quantity, state.prices.at(line.product)});
+  sold.total_cents = domain::total_cents(sold.lines);
+  write.body = render_sale(sold);
+  if (!slot.empty()) {
+    write.sale.key = {scope_of(state, true), request.idempotency_key, request.fingerprint, 201,
+                      write.body, sold.created_at};
+    write.key_slot = slot;
+    state.in_flight_keys.emplace(slot, known_key{request.fingerprint, {}, {}});
+  }
+  write.stock_lines = std::move(request.lines);
+  write.promise = self->make_response_promise<rendered>();
+  auto promise = write.promise;
+  state.queue.push_back(std::move(write));
+  flush(self);
+  return promise;
+}
+
+void accept_return(self_pointer self, return_request& request, domain::sale_record& record,
+                   pending_write write) {
+  auto& state = self->state;
+  auto refuse = [&](caf::error err) { settle(state, write, err); };
+  if (record.sale.store != state.where.id)
+    return refuse(make_error(error_code::not_found));
+  auto& pending = state.pending_returns[request.sale_id];
+  domain::returnable left{record, pending};
+  if (auto too_many = left.check(request.lines); !too_many.empty()) {
+    if (pending.empty())
+      state.pending_returns.erase(request.sale_id);
+    return refuse(make_error(error_code::insufficient, render_shortages(too_many)));
+  }
+  auto now = clock::now();
+  auto& taken_back = write.taken_back.record;
+  taken_back.id = state.ids.next(now);
+  taken_back.sale_id = request.sale_id;
+  taken_back.store = state.where.id;
+  taken_back.lines = request.lines;
+  taken_back.refund_cents = left.refund_cents(request.lines);
+  taken_back.created_at = domain::format_timestamp(now);
+  write.taken_back.sale_status_after = left.status_after(request.lines);
+  write.body = render_return(taken_back);
+  if (!write.key_slot.empty())
+    write.taken_back.key = {scope_of(state, false), request.idempotency_key, request.fingerprint,
+                            201, write.body, taken_back.created_at};
+  write.stock_lines = std::move(request.lines);
+  pending.push_back(taken_back);
+  state.queue.push_back(std::move(write));
+  flush(self);
+}
+
+caf::result<rendered> take_back(self_pointer self, return_request& request) {
+  auto& state = self->state;
+  pending_write write;
+  write.is_sale = false;
+  if (!request.idempotency_key.empty()) {
+    write.key_slot = slot_of(scope_of(state, false), request.idempotency_key);
+    if (auto known = answer_known_key(self, write.key_slot, request.fingerprint))
+      return std::move(*known);
+    // Claimed now: a retry arriving while the sale loads waits for this answer.
+    state.in_flight_keys.emplace(write.key_slot, known_key{request.fingerprint, {}, {}});
+  }
+  write.promise = self->make_response_promise<rendered>();
+  auto promise = write.promise;
+  // Read through this store's own writer: it sees every return committed so far.
+  self->request(state.db, caf::infinite, load_atom_v, sale_atom_v, request.sale_id)
+    .then(
+      [self, request, write](domain::sale_record& record) mutable {
+        accept_return(self, request, record, std::move(write));
+      },
+      [self, write](caf::error& err) mutable { settle(self->state, write, err); });
+  return promise;
+}
+
+void purge_keys(self_pointer self) {
+  auto& state = self->state;
+  auto cutoff = domain::format_timestamp(clock::now() - state.settings.key_retention);
+  while (!state.key_ages.empty() && state.key_ages.front().first < cutoff) {
+    state.keys.erase(state.key_ages.front().second);
+    state.key_ages.pop_front();
+  }
+  // Every store purges all scopes; a few redundant deletes are cheap.
+  self->request(state.db, caf::infinite, purge_atom_v, cutoff)
+    .then([](std::int64_t) {},
+          [self](caf::error& err) {
+            spdlog::warn("store {}: purging old idempotency keys failed: {}",
+                         self->state.where.id.value, to_string(err));
+          });
+}
+
+} // namespace
+
+store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
+                                 database_actor db, domain::location where,
+                                 store_settings settings) {
+  auto& state = self->state;
+  state.where = std::move(where);
+  state.db = db;
+  state.settings = settings;
+  auto fail_start = [self](const caf::error& err) {
+    spdlog::error("store {}: cannot load its state: {}", self->state.where.id.value,
+                  to_string(err));
+    self->quit(err);
+  };
+  // await: nothing is served before the stock, prices and keys are in memory.
+  self->request(db, caf::infinite, load_atom_v, prices_atom_v, state.where.id)
+    .await(
+      [self](std::vector<domain::stock_item>& items, std::vector<std::int64_t>& prices) {
+        auto& state = self->state;
+        for (std::size_t i = 0; i < items.size(); ++i)
+          state.prices.emplace(items[i].product, prices[i]);
+        state.ledger = domain::stock_ledger{std::move(items)};
+      },
+      fail_start);
+  auto since = domain::format_timestamp(clock::now() - settings.key_retention);
+  self
+    ->request(db, caf::infinite, load_atom_v, keys_atom_v,
+              std::vector<std::string>{scope_of(state, true), scope_of(state, false)}, since)
+    .await(
+      [self](std::vector<domain::idempotency_record>& records) {
+        std::ranges::sort(records, {}, &domain::idempotency_record::created_at);
+        for (const auto& record : records)
+          remember_key(self->state, record);
+      },
+      fail_start);
+  self->delayed_send(self, std::chrono::hours{1}, purge_atom_v);
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    spdlog::info("store {}: commits by batch size: {}", self->state.where.id.value,
+                 self->state.batches.describe());
+    self->quit(msg.reason);
+  });
+  return {
+    [self](caf::get_atom, stock_atom) {
+      auto& state = self->state;
+      if (state.rendered_version != state.ledger.version()) {
+        state.rendered_stock = render_stock(state.where, state.ledger);
+        state.rendered_version = state.ledger.version();
+      }
+      return rendered{state.rendered_stock, state.rendered_version};
+    },
+    [](ready_atom) { return true; },
+    [self](sell_atom, sale_request& request) { return sell(self, request); },
+    [self](return_atom, return_request& request) { return take_back(self, request); },
+    [self](purge_atom) {
+      purge_keys(self);
+      self->delayed_send(self, std::chrono::hours{1}, purge_atom_v);
+    },
+  };
+}
+
+} // namespace comptoir::actors

@@ -1,0 +1,89 @@
+#pragma once
+// The actor that owns one store: its stock, and the sales and returns on their
+// way to the database (group commit).
+
+#include "actors/protocol.hpp"
+#include "domain/stock.hpp"
+#include "domain/uuid.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include <array>
+#include <chrono>
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace comptoir::actors {
+
+struct store_settings {
+  /// Most writes committed in one transaction.
+  std::size_t max_batch = 256;
+  /// How long an Idempotency-Key is remembered.
+  std::chrono::hours key_retention{24};
+};
+
+/// A sale or a return accepted by the store and waiting for its commit.
+struct pending_write {
+  bool is_sale = true;
+  domain::sale_write sale;
+  domain::return_write taken_back;
+  /// Reserved for a sale, to put back for a return.
+  std::vector<domain::basket_line> stock_lines;
+  caf::typed_response_promise<rendered> promise;
+  /// The 201 body.
+  std::string body;
+  /// Where its key waits in `in_flight_keys`; empty without a key.
+  std::string key_slot;
+};
+
+/// The answer of a request made with a key: committed, or still in flight
+/// with the retries that wait for it.
+struct known_key {
+  std::string fingerprint;
+  std::string body;
+  std::vector<caf::typed_response_promise<rendered>> waiting;
+};
+
+/// Commits per batch size: [1], [2,3], [4,7], ..., [256, inf).
+struct batch_histogram {
+  std::array<std::uint64_t, 9> buckets{};
+  void record(std::size_t size);
+  std::string describe() const;
+};
+
+struct store_state {
+  domain::location where;
+  database_actor db;
+  store_settings settings;
+  domain::stock_ledger ledger;
+  std::unordered_map<domain::product_id, std::int64_t> prices;
+  std::string rendered_stock;
+  std::uint64_t rendered_version = 0;
+  domain::uuid_v7_generator ids;
+
+  std::deque<pending_write> queue;
+  bool committing = false;
+  batch_histogram batches;
+
+  /// Keys of committed writes, by slot ("scope\nkey").
+  std::unordered_map<std::string, known_key> keys;
+  /// The same slots in commit order, for expiry.
+  std::deque<std::pair<std::string, std::string>> key_ages;
+  /// Keys of writes accepted but not committed yet.
+  std::unordered_map<std::string, known_key> in_flight_keys;
+  /// Returns accepted but not committed yet, by sale id.
+  std::unordered_map<std::string, std::vector<domain::sale_return>> pending_returns;
+
+  static inline const char* name = "store";
+};
+
+/// Loads the store's stock, prices and recent keys through `db` before it
+/// serves anything.
+store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
+                                 database_actor db, domain::location where,
+                                 store_settings settings);
+
+} // namespace comptoir::actors

@@ -1,0 +1,743 @@
+#include "persistence/sale_repository.hpp"
+
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <utility>
+
+namespace comptoir::persistence {
+
+namespace {
+
+// The group commit costs a handful of statements per batch, whatever its size.
+// SQLite runs in process: prepared statements with SOCI's bulk binding (one
+// sqlite3_step per row, no round trip). PostgreSQL: SOCI's bulk binding would
+// send one Execute per row, so each table gets one statement that reads its
+// rows from arrays (`unnest`), bound as array literals.
+
+// -- SQL: SQLite ----------------------------------------------------------------
+
+constexpr auto sqlite_begin_immediate = "BEGIN IMMEDIATE";
+
+constexpr auto sqlite_insert_key =
+    "INSERT INTO idempotency_keys"
+    " (scope, idempotency_key, request_hash, status_code, response_body, created_at)"
+    " VALUES (:scope, :key, :hash, :status, :body, :created_at)"
+    " ON CONFLICT (scope, idempotency_key) DO NOTHING";
+
+constexpr auto sqlite_select_key =
+    "SELECT scope, idempotency_key, request_hash, status_code, response_body, created_at"
+    " FROM idempotency_keys WHERE scope = :scope AND idempotency_key = :key";
+
+constexpr auto sqlite_insert_sales =
+    "INSERT INTO sales (id, store_id, total_cents, status, created_at)"
+    " VALUES (:id, :store_id, :total_cents, :status, :created_at)";
+
+constexpr auto sqlite_insert_sale_lines =
+    "INSERT INTO sale_lines (sale_id, line_no, product_id, quantity, unit_price_cents)"
+    " VALUES (:sale_id, :line_no, :product_id, :quantity, :unit_price_cents)";
+
+constexpr auto sqlite_insert_returns = "INSERT INTO returns (id, sale_id, refund_cents, created_at)"
+                                       " VALUES (:id, :sale_id, :refund_cents, :created_at)";
+
+constexpr auto sqlite_insert_return_lines =
+    "INSERT INTO return_lines (return_id, line_no, product_id, quantity)"
+    " VALUES (:return_id, :line_no, :product_id, :quantity)";
+
+constexpr auto sqlite_update_sale_status = "UPDATE sales SET status = :status WHERE id = :id";
+
+constexpr auto sqlite_update_stock = "UPDATE stock SET on_hand = on_hand + :delta"
+                                     " WHERE location_id = :store AND product_id = :product";
+
+// -- SQL: PostgreSQL ------------------------------------------------------------
+
+// Returns the keys it inserted: the others were stored already.
+constexpr auto postgresql_insert_keys =
+    "INSERT INTO idempotency_keys"
+    " (scope, idempotency_key, request_hash, status_code, response_body, created_at)"
+    " SELECT * FROM unnest(CAST(:scopes AS text[]), CAST(:keys AS text[]),"
+    " CAST(:hashes AS text[]), CAST(:statuses AS integer[]), CAST(:bodies AS text[]),"
+    " CAST(:created_at AS text[]))"
+    " ON CONFLICT (scope, idempotency_key) DO NOTHING"
+    " RETURNING scope, idempotency_key";
+
+constexpr auto postgresql_select_keys =
+    "SELECT k.scope, k.idempotency_key, k.request_hash, k.status_code, k.response_body,"
+    " k.created_at FROM idempotency_keys k"
+    " JOIN unnest(CAST(:scopes AS text[]), CAST(:keys AS text[])) AS w (scope, idempotency_key)"
+    " ON k.scope = w.scope AND k.idempotency_key = w.idempotency_key";
+
+constexpr auto postgresql_insert_sales =
+    "INSERT INTO sales (id, store_id, total_cents, status, created_at)"
+    " SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:store_ids AS bigint[]),"
+    " CAST(:total_cents AS bigint[]), CAST(:statuses AS text[]), CAST(:created_at AS text[]))";
+
+constexpr auto postgresql_insert_sale_lines =
+    "INSERT INTO sale_lines (sale_id, line_no, product_id, quantity, unit_price_cents)"
+    " SELECT * FROM unnest(CAST(:sale_ids AS text[]), CAST(:line_nos AS integer[]),"
+    " CAST(:product_ids AS bigint[]), CAST(:quantities AS bigint[]),"
+    " CAST(:unit_prices AS bigint[]))";
+
+constexpr auto postgresql_insert_returns =
+    "INSERT INTO returns (id, sale_id, refund_cents, created_at)"
+    " SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:sale_ids AS text[]),"
+    " CAST(:refund_cents AS bigint[]), CAST(:created_at AS text[]))";
+
+constexpr auto postgresql_insert_return_lines =
+    "INSERT INTO return_lines (return_id, line_no, product_id, quantity)"
+    " SELECT * FROM unnest(CAST(:return_ids AS text[]), CAST(:line_nos AS integer[]),"
+    " CAST(:product_ids AS bigint[]), CAST(:quantities AS bigint[]))";
+
+// Given one row per sale: a sale matched twice would get either status.
+constexpr auto postgresql_update_sale_statuses =
+    "UPDATE sales SET status = u.status"
+    " FROM unnest(CAST(:statuses AS text[]), CAST(:ids AS text[])) AS u (status, id)"
+    " WHERE sales.id = u.id";
+
+// Returns the products it updated, to check that every one had a stock row.
+constexpr auto postgresql_update_stock =
+    "UPDATE stock SET on_hand = stock.on_hand + c.delta"
+    " FROM unnest(CAST(:deltas AS bigint[]), CAST(:product_ids AS bigint[])) AS c (delta, "
+    "product_id)"
+    " WHERE stock.location_id = :store AND stock.product_id = c.product_id"
+    " RETURNING stock.product_id";
+
+// -- SQL: reads -------------------------------------------------------------------
+
+constexpr auto select_sale_store = "SELECT store_id FROM sales WHERE id = :id";
+
+constexpr auto select_sale =
+    "SELECT store_id, total_cents, status, created_at FROM sales WHERE id = :id";
+
+constexpr auto select_sale_lines =
+    "SELECT product_id, quantity, unit_price_cents FROM sale_lines WHERE sale_id = :id"
+    " ORDER BY line_no";
+
+constexpr auto select_returns_of_sale =
+    "SELECT id, refund_cents, created_at FROM returns WHERE sale_id = :id ORDER BY id";
+
+constexpr auto select_return_lines_of_sale =
+    "SELECT l.return_id, l.product_id, l.quantity FROM return_lines l"
+    " JOIN returns r ON r.id = l.return_id WHERE r.sale_id = :id"
+    " ORDER BY l.return_id, l.line_no";
+
+constexpr auto select_keys_of_scope =
+    "SELECT scope, idempotency_key, request_hash, status_code, response_body, created_at"
+    " FROM idempotency_keys WHERE scope = :scope AND created_at >= :since"
+    " ORDER BY created_at, idempotency_key";
+
+constexpr auto delete_keys_before = "DELETE FROM idempotency_keys WHERE created_at < :before";
+
+// -- transactions -------------------------------------------------------------------
+
+/// Rolls back unless committed.
+class write_transaction {
+public:
+  write_transaction(soci::session& sql, dialect kind) : sql_(sql) {
+    // SQLite: take the write lock at once rather than fail to upgrade later.
+    if (kind == dialect::sqlite)
+      sql_ << sqlite_begin_immediate;
+    else
+      sql_.begin();
+  }
+  ~write_transaction() {
+    if (committed_)
+      return;
+    try {
+      sql_.rollback();
+    } catch (const std::exception&) {
+      // A lost connection has rolled back already; a destructor must not throw.
+    }
+  }
+  write_transaction(const write_transaction&) = delete;
+  write_transaction& operator=(const write_transaction&) = delete;
+
+  void commit() {
+    sql_.commit();
+    committed_ = true;
+  }
+
+private:
+  soci::session& sql_;
+  bool committed_ = false;
+};
+
+// -- PostgreSQL array literals -----------------------------------------------------
+
+std::string text_array(const std::vector<std::string>& values) {
+  std::string literal = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0)
+      literal += ',';
+    literal += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\')
+        literal += '\\';
+      literal += c;
+    }
+    literal += '"';
+  }
+  literal += '}';
+  return literal;
+}
+
+template <class Integer> std::string integer_array(const std::vector<Integer>& values) {
+  std::string literal = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0)
+      literal += ',';
+    literal += std::to_string(values[i]);
+  }
+  literal += '}';
+  return literal;
+}
+
+// -- idempotency keys ----------------------------------------------------------------
+
+using key_id = std::pair<std::string, std::string>;
+
+key_id id_of(const domain::idempotency_record& record) {
+  return {record.scope, record.key};
+}
+
+/// Inserts the keys that are not stored yet; true for each key it inserted.
+std::vector<bool> insert_keys(soci::session& sql, dialect kind,
+                              const std::vector<const domain::idempotency_record*>& keys) {
+  std::vector<bool> inserted(keys.size(), false);
+  if (keys.empty())
+    return inserted;
+  if (kind == dialect::sqlite) {
+    domain::idempotency_record row;
+    soci::statement insert = (sql.prepare << sqlite_insert_key, soci::use(row.scope),
+                              soci::use(row.key), soci::use(row.fingerprint), soci::use(row.status),
+                              soci::use(row.body), soci::use(row.created_at));
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      row = *keys[i];
+      insert.execute(true);
+      inserted[i] = insert.get_affected_rows() == 1;
+    }
+    return inserted;
+  }
+  std::vector<std::string> scopes, names, hashes, bodies, created_at;
+  std::vector<int> statuses;
+  for (const auto* key : keys) {
+    scopes.push_back(key->scope);
+    names.push_back(key->key);
+    hashes.push_back(key->fingerprint);
+    statuses.push_back(key->status);
+    bodies.push_back(key->body);
+    created_at.push_back(key->created_at);
+  }
+  const auto scopes_array = text_array(scopes);
+  const auto names_array = text_array(names);
+  const auto hashes_array = text_array(hashes);
+  const auto statuses_array = integer_array(statuses);
+  const auto bodies_array = text_array(bodies);
+  const auto created_at_array = text_array(created_at);
+  std::vector<std::string> inserted_scopes(keys.size());
+  std::vector<std::string> inserted_names(keys.size());
+  sql << postgresql_insert_keys, soci::use(scopes_array), soci::use(names_array),
+      soci::use(hashes_array), soci::use(statuses_array), soci::use(bodies_array),
+      soci::use(created_at_array), soci::into(inserted_scopes), soci::into(inserted_names);
+  std::set<key_id> inserted_ids;
+  for (std::size_t i = 0; i < inserted_scopes.size(); ++i)
+    inserted_ids.emplace(inserted_scopes[i], inserted_names[i]);
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    inserted[i] = inserted_ids.contains(id_of(*keys[i]));
+  return inserted;
+}
+
+/// The stored records of these keys.
+std::map<key_id, domain::idempotency_record> load_stored_keys(soci::session& sql, dialect kind,
+                                                              const std::vector<key_id>& ids) {
+  std::map<key_id, domain::idempotency_record> stored;
+  if (ids.empty())
+    return stored;
+  domain::idempotency_record row;
+  if (kind == dialect::sqlite) {
+    std::string scope, key;
+    soci::statement select =
+        (sql.prepare << sqlite_select_key, soci::use(scope), soci::use(key), soci::into(row.scope),
+         soci::into(row.key), soci::into(row.fingerprint), soci::into(row.status),
+         soci::into(row.body), soci::into(row.created_at));
+    for (const auto& id : ids) {
+      std::tie(scope, key) = id;
+      if (select.execute(true))
+        stored.emplace(id, row);
+    }
+    return stored;
+  }
+  std::vector<std::string> scopes, names;
+  for (const auto& [scope, key] : ids) {
+    scopes.push_back(scope);
+    names.push_back(key);
+  }
+  const auto scopes_array = text_array(scopes);
+  const auto names_array = text_array(names);
+  soci::statement select =
+      (sql.prepare << postgresql_select_keys, soci::use(scopes_array), soci::use(names_array),
+       soci::into(row.scope), soci::into(row.key), soci::into(row.fingerprint),
+       soci::into(row.status), soci::into(row.body), soci::into(row.created_at));
+  select.execute();
+  while (select.fetch())
+    stored.emplace(id_of(row), row);
+  return stored;
+}
+
+// -- rows of a batch -------------------------------------------------------------------
+
+struct sale_rows {
+  std::vector<std::string> id;
+  std::vector<long long> store_id;
+  std::vector<long long> total_cents;
+  std::vector<std::string> status;
+  std::vector<std::string> created_at;
+};
+
+struct sale_line_rows {
+  std::vector<std::string> sale_id;
+  std::vector<int> line_no;
+  std::vector<long long> product_id;
+  std::vector<long long> quantity;
+  std::vector<long long> unit_price_cents;
+};
+
+struct return_rows {
+  std::vector<std::string> id;
+  std::vector<std::string> sale_id;
+  std::vector<long long> refund_cents;
+  std::vector<std::string> created_at;
+};
+
+struct return_line_rows {
+  std::vector<std::string> return_id;
+  std::vector<int> line_no;
+  std::vector<long long> product_id;
+  std::vector<long long> quantity;
+};
+
+struct sale_status_rows {
+  std::vector<std::string> status;
+  std::vector<std::string> id;
+};
+
+void insert_sales(soci::session& sql, dialect kind, const sale_rows& rows) {
+  if (rows.id.empty())
+    return;
+  if (kind == dialect::sqlite) {
+    sql << sqlite_insert_sales, soci::use(rows.id), soci::use(rows.store_id),
+        soci::use(rows.total_cents), soci::use(rows.status), soci::use(rows.created_at);
+    return;
+  }
+  const auto ids = text_array(rows.id);
+  const auto store_ids = integer_array(rows.store_id);
+  const auto totals = integer_array(rows.total_cents);
+  const auto statuses = text_array(rows.status);
+  const auto created_at = text_array(rows.created_at);
+  sql << postgresql_insert_sales, soci::use(ids), soci::use(store_ids), soci::use(totals),
+      soci::use(statuses), soci::use(created_at);
+}
+
+void insert_sale_lines(soci::session& sql, dialect kind, const sale_line_rows& rows) {
+  if (rows.sale_id.empty())
+    return;
+  if (kind == dialect::sqlite) {
+    sql << sqlite_insert_sale_lines, soci::use(rows.sale_id), soci::use(rows.line_no),
+        soci::use(rows.product_id), soci::use(rows.quantity), soci::use(rows.unit_price_cents);
+    return;
+  }
+  const auto sale_ids = text_array(rows.sale_id);
+  const auto line_nos = integer_array(rows.line_no);
+  const auto product_ids = integer_array(rows.product_id);
+  const auto quantities = integer_array(rows.quantity);
+  const auto unit_prices = integer_array(rows.unit_price_cents);
+  sql << postgresql_insert_sale_lines, soci::use(sale_ids), soci::use(line_nos),
+      soci::use(product_ids), soci::use(quantities), soci::use(unit_prices);
+}
+
+void insert_returns(soci::session& sql, dialect kind, const return_rows& rows) {
+  if (rows.id.empty())
+    return;
+  if (kind == dialect::sqlite) {
+    sql << sqlite_insert_returns, soci::use(rows.id), soci::use(rows.sale_id),
+        soci::use(rows.refund_cents), soci::use(rows.created_at);
+    return;
+  }
+  const auto ids = text_array(rows.id);
+  const auto sale_ids = text_array(rows.sale_id);
+  const auto refunds = integer_array(rows.refund_cents);
+  const auto created_at = text_array(rows.created_at);
+  sql << postgresql_insert_returns, soci::use(ids), soci::use(sale_ids), soci::use(refunds),
+      soci::use(created_at);
+}
+
+void insert_return_lines(soci::session& sql, dialect kind, const return_line_rows& rows) {
+  if (rows.return_id.empty())
+    return;
+  if (kind == dialect::sqlite) {
+    sql << sqlite_insert_return_lines, soci::use(rows.return_id), soci::use(rows.line_no),
+        soci::use(rows.product_id), soci::use(rows.quantity);
+    return;
+  }
+  const auto return_ids = text_array(rows.return_id);
+  const auto line_nos = integer_array(rows.line_no);
+  const auto product_ids = integer_array(rows.product_id);
+  const auto quantities = integer_array(rows.quantity);
+  sql << postgresql_insert_return_lines, soci::use(return_ids), soci::use(line_nos),
+      soci::use(product_ids), soci::use(quantities);
+}
+
+/// One row per sale, with the status after the last of its returns in the batch.
+void update_sale_statuses(soci::session& sql, dialect kind, const sale_status_rows& rows) {
+  if (rows.id.empty())
+    return;
+  if (kind == dialect::sqlite) {
+    sql << sqlite_update_sale_status, soci::use(rows.status), soci::use(rows.id);
+    return;
+  }
+  const auto statuses = text_array(rows.status);
+  const auto ids = text_array(rows.id);
+  sql << postgresql_update_sale_statuses, soci::use(statuses), soci::use(ids);
+}
+
+[[noreturn]] void throw_missing_stock(domain::location_id store) {
+  throw std::runtime_error("a product of the batch has no stock row at location " +
+                           std::to_string(store.value));
+}
+
+/// A change that would take on_hand below zero fails on the CHECK constraint.
+void apply_stock_changes(soci::session& sql, dialect kind, domain::location_id store,
+                         const std::vector<domain::stock_change>& changes) {
+  if (changes.empty())
+    return;
+  if (kind == dialect::sqlite) {
+    long long delta = 0;
+    long long product = 0;
+    const long long location = store.value;
+    soci::statement update = (sql.prepare << sqlite_update_stock, soci::use(delta),
+                              soci::use(location), soci::use(product));
+    for (const auto& change : changes) {
+      delta = change.delta;
+      product = change.product.value;
+      update.execute(true);
+      if (update.get_affected_rows() != 1)
+        throw_missing_stock(store);
+    }
+    return;
+  }
+  std::vector<long long> deltas, products;
+  for (const auto& change : changes) {
+    deltas.push_back(change.delta);
+    products.push_back(change.product.value);
+  }
+  const auto deltas_array = integer_array(deltas);
+  const auto products_array = integer_array(products);
+  const long long location = store.value;
+  std::vector<long long> updated(changes.size());
+  sql << postgresql_update_stock, soci::use(deltas_array), soci::use(products_array),
+      soci::use(location), soci::into(updated);
+  if (updated.size() != changes.size())
+    throw_missing_stock(store);
+}
+
+domain::sale_status parse_status(const std::string& text, const std::string& sale_id) {
+  const auto status = domain::parse_sale_status(text);
+  // A schema newer than this binary might know more statuses.
+  if (!status)
+    throw std::runtime_error("sale " + sale_id + " has unknown status '" + text + "'");
+  return *status;
+}
+
+} // namespace
+
+// -- group commit ------------------------------------------------------------------------
+
+domain::batch_result sale_repository::commit(const domain::commit_batch& batch) {
+  for (const auto& write : batch.sales)
+    if (write.sale.store != batch.store)
+      throw std::invalid_argument("sale " + write.sale.id + " is not of the batch's store");
+  for (const auto& write : batch.returns)
+    if (write.record.store != batch.store)
+      throw std::invalid_argument("return " + write.record.id + " is not of the batch's store");
+
+  domain::batch_result result;
+  result.sales.resize(batch.sales.size());
+  result.returns.resize(batch.returns.size());
+  std::vector<bool> sale_committed(batch.sales.size(), true);
+  std::vector<bool> return_committed(batch.returns.size(), true);
+
+  // The writes with a key, sales then returns; a key used twice in the batch is
+  // inserted once, for its first write.
+  struct keyed_write {
+    bool is_sale;
+    std::size_t index;
+    std::size_t key;
+  };
+  std::vector<keyed_write> keyed;
+  std::vector<const domain::idempotency_record*> keys;
+  std::vector<std::size_t> first_writer;
+  std::map<key_id, std::size_t> key_index;
+  const auto add_key = [&](bool is_sale, std::size_t index, const domain::idempotency_record& key) {
+    if (key.key.empty())
+      return;
+    const auto [at, added] = key_index.emplace(id_of(key), keys.size());
+    if (added) {
+      keys.push_back(&key);
+      first_writer.push_back(keyed.size());
+    }
+    keyed.push_back({is_sale, index, at->second});
+  };
+  for (std::size_t i = 0; i < batch.sales.size(); ++i)
+    add_key(true, i, batch.sales[i].key);
+  for (std::size_t i = 0; i < batch.returns.size(); ++i)
+    add_key(false, i, batch.returns[i].key);
+
+  write_transaction transaction(sql_, kind_);
+
+  const auto inserted = insert_keys(sql_, kind_, keys);
+  std::vector<key_id> stored_before;
+  for (std::size_t k = 0; k < keys.size(); ++k)
+    if (!inserted[k])
+      stored_before.push_back(id_of(*keys[k]));
+  const auto stored = load_stored_keys(sql_, kind_, stored_before);
+  for (std::size_t w = 0; w < keyed.size(); ++w) {
+    const auto& write = keyed[w];
+    std::optional<domain::idempotency_record> answer;
+    if (!inserted[write.key]) {
+      const auto found = stored.find(id_of(*keys[write.key]));
+      // Only a purge between the INSERT and the SELECT could remove it.
+      if (found == stored.end())
+        throw std::runtime_error("idempotency key vanished during the commit");
+      answer = found->second;
+    } else if (first_writer[write.key] != w) {
+      answer = *keys[write.key];
+    }
+    if (!answer)
+      continue;
+    if (write.is_sale) {
+      result.sales[write.index] = std::move(answer);
+      sale_committed[write.index] = false;
+    } else {
+      result.returns[write.index] = std::move(answer);
+      return_committed[write.index] = false;
+    }
+  }
+
+  sale_rows sales;
+  sale_line_rows sale_lines;
+  for (std::size_t i = 0; i < batch.sales.size(); ++i) {
+    if (!sale_committed[i])
+      continue;
+    const auto& sale = batch.sales[i].sale;
+    sales.id.push_back(sale.id);
+    sales.store_id.push_back(sale.store.value);
+    sales.total_cents.push_back(sale.total_cents);
+    sales.status.emplace_back(domain::to_string(sale.status));
+    sales.created_at.push_back(sale.created_at);
+    int line_no = 0;
+    for (const auto& line : sale.lines) {
+      sale_lines.sale_id.push_back(sale.id);
+      sale_lines.line_no.push_back(++line_no);
+      sale_lines.product_id.push_back(line.product.value);
+      sale_lines.quantity.push_back(line.quantity);
+      sale_lines.unit_price_cents.push_back(line.unit_price_cents);
+    }
+  }
+
+  return_rows returns;
+  return_line_rows return_lines;
+  std::map<std::string, domain::sale_status> status_after;
+  for (std::size_t i = 0; i < batch.returns.size(); ++i) {
+    if (!return_committed[i])
+      continue;
+    const auto& write = batch.returns[i];
+    const auto& record = write.record;
+    returns.id.push_back(record.id);
+    returns.sale_id.push_back(record.sale_id);
+    returns.refund_cents.push_back(record.refund_cents);
+    returns.created_at.push_back(record.created_at);
+    int line_no = 0;
+    for (const auto& line : record.lines) {
+      return_lines.return_id.push_back(record.id);
+      return_lines.line_no.push_back(++line_no);
+      return_lines.product_id.push_back(line.product.value);
+      return_lines.quantity.push_back(line.quantity);
+    }
+    status_after[record.sale_id] = write.sale_status_after;
+  }
+  sale_status_rows statuses;
+  for (const auto& [sale_id, status] : status_after) {
+    statuses.status.emplace_back(domain::to_string(status));
+    statuses.id.push_back(sale_id);
+  }
+
+  insert_sales(sql_, kind_, sales);
+  insert_sale_lines(sql_, kind_, sale_lines);
+  insert_returns(sql_, kind_, returns);
+  insert_return_lines(sql_, kind_, return_lines);
+  update_sale_statuses(sql_, kind_, statuses);
+  apply_stock_changes(sql_, kind_, batch.store,
+                      domain::stock_changes(batch, sale_committed, return_committed));
+  transaction.commit();
+  return result;
+}
+
+// -- reads ---------------------------------------------------------------------------------
+
+std::optional<domain::location_id> sale_repository::locate_sale(const std::string& sale_id) {
+  domain::location_id store;
+  sql_ << select_sale_store, soci::use(sale_id), soci::into(store.value);
+  if (!sql_.got_data())
+    return std::nullopt;
+  return store;
+}
+
+std::optional<domain::sale_record> sale_repository::load_sale(const std::string& sale_id) {
+  domain::sale_record record;
+  auto& sale = record.sale;
+  std::string status;
+  sql_ << select_sale, soci::use(sale_id), soci::into(sale.store.value),
+      soci::into(sale.total_cents), soci::into(status), soci::into(sale.created_at);
+  if (!sql_.got_data())
+    return std::nullopt;
+  sale.id = sale_id;
+  sale.status = parse_status(status, sale_id);
+
+  domain::sale_line line;
+  soci::statement lines =
+      (sql_.prepare << select_sale_lines, soci::use(sale_id), soci::into(line.product.value),
+       soci::into(line.quantity), soci::into(line.unit_price_cents));
+  lines.execute();
+  while (lines.fetch())
+    sale.lines.push_back(line);
+
+  domain::sale_return sale_return;
+  soci::statement returns =
+      (sql_.prepare << select_returns_of_sale, soci::use(sale_id), soci::into(sale_return.id),
+       soci::into(sale_return.refund_cents), soci::into(sale_return.created_at));
+  returns.execute();
+  while (returns.fetch()) {
+    sale_return.sale_id = sale_id;
+    sale_return.store = sale.store;
+    record.returns.push_back(sale_return);
+  }
+  if (record.returns.empty())
+    return record;
+
+  std::map<std::string, std::size_t> return_index;
+  for (std::size_t i = 0; i < record.returns.size(); ++i)
+    return_index.emplace(record.returns[i].id, i);
+  std::string return_id;
+  domain::basket_line return_line;
+  soci::statement return_lines =
+      (sql_.prepare << select_return_lines_of_sale, soci::use(sale_id), soci::into(return_id),
+       soci::into(return_line.product.value), soci::into(return_line.quantity));
+  return_lines.execute();
+  while (return_lines.fetch()) {
+    const auto at = return_index.find(return_id);
+    if (at != return_index.end())
+      record.returns[at->second].lines.push_back(return_line);
+  }
+  return record;
+}
+
+domain::sales_page sale_repository::list_sales(const domain::sales_query& query) {
+  const long long store = query.store.value;
+  const long long limit = std::max<std::int32_t>(query.limit, 1);
+  const long long fetched = limit + 1; // one more tells whether there is a next page
+
+  // The page of sales, then its lines joined to it: one statement, one snapshot.
+  std::string text = "SELECT s.id, s.total_cents, s.status, s.created_at,"
+                     " l.product_id, l.quantity, l.unit_price_cents"
+                     " FROM (SELECT id, total_cents, status, created_at FROM sales"
+                     " WHERE store_id = :store";
+  if (!query.from.empty())
+    text += " AND created_at >= :from";
+  if (!query.to.empty())
+    text += " AND created_at < :to";
+  if (!query.before_id.empty())
+    text += " AND id < :before_id";
+  text += " ORDER BY id DESC LIMIT :fetched) s"
+          " LEFT JOIN sale_lines l ON l.sale_id = s.id"
+          " ORDER BY s.id DESC, l.line_no";
+
+  std::string id, status, created_at;
+  long long total_cents = 0;
+  domain::sale_line line;
+  // Null only for a sale without lines, which the domain does not make.
+  soci::indicator line_present = soci::i_null;
+  soci::indicator quantity_present = soci::i_null;
+  soci::indicator price_present = soci::i_null;
+  // Bound one by one: which bounds the query has depends on the request.
+  soci::statement rows(sql_);
+  rows.exchange(soci::use(store));
+  if (!query.from.empty())
+    rows.exchange(soci::use(query.from));
+  if (!query.to.empty())
+    rows.exchange(soci::use(query.to));
+  if (!query.before_id.empty())
+    rows.exchange(soci::use(query.before_id));
+  rows.exchange(soci::use(fetched));
+  rows.exchange(soci::into(id));
+  rows.exchange(soci::into(total_cents));
+  rows.exchange(soci::into(status));
+  rows.exchange(soci::into(created_at));
+  rows.exchange(soci::into(line.product.value, line_present));
+  rows.exchange(soci::into(line.quantity, quantity_present));
+  rows.exchange(soci::into(line.unit_price_cents, price_present));
+  rows.alloc();
+  rows.prepare(text);
+  rows.define_and_bind();
+  rows.execute();
+
+  domain::sales_page page;
+  while (rows.fetch()) {
+    if (page.items.empty() || page.items.back().id != id) {
+      domain::sale sale;
+      sale.id = id;
+      sale.store = query.store;
+      sale.total_cents = total_cents;
+      sale.status = parse_status(status, id);
+      sale.created_at = created_at;
+      page.items.push_back(std::move(sale));
+    }
+    if (line_present == soci::i_ok)
+      page.items.back().lines.push_back(line);
+  }
+  if (static_cast<long long>(page.items.size()) > limit) {
+    page.items.pop_back();
+    page.next_before_id = page.items.back().id;
+  }
+  return page;
+}
+
+std::vector<domain::idempotency_record>
+sale_repository::load_keys(const std::vector<std::string>& scopes, const std::string& since) {
+  std::vector<domain::idempotency_record> records;
+  if (scopes.empty())
+    return records;
+  std::string scope;
+  domain::idempotency_record row;
+  soci::statement select =
+      (sql_.prepare << select_keys_of_scope, soci::use(scope), soci::use(since),
+       soci::into(row.scope), soci::into(row.key), soci::into(row.fingerprint),
+       soci::into(row.status), soci::into(row.body), soci::into(row.created_at));
+  for (const auto& wanted : scopes) {
+    scope = wanted;
+    select.execute();
+    while (select.fetch())
+      records.push_back(row);
+  }
+  return records;
+}
+
+std::int64_t sale_repository::purge_keys(const std::string& before) {
+  soci::statement purge = (sql_.prepare << delete_keys_before, soci::use(before));
+  purge.execute(true);
+  return purge.get_affected_rows();
+}
+
+} // namespace comptoir::persistence
