@@ -25,14 +25,10 @@ location_actor::behavior_type location(location_actor::stateful_pointer<location
           });
   return {
       [self](caf::get_atom, stock_atom) {
-        auto& state = self->state;
-        if (state.rendered_version != state.ledger.version()) {
-          state.rendered_stock = render_stock(state.where, state.ledger);
-          state.rendered_version = state.ledger.version();
-        }
-        return rendered{state.rendered_stock, state.rendered_version};
-      },
-      [](ready_atom) { return true; },
+      auto& state = self->state;
+      return rendered{state.rendered_stock.of(state.where, state.ledger), state.ledger.version()};
+    },
+    [](ready_atom) { return true; },
   };
 }
 

@@ -2,6 +2,7 @@
 // The actor that owns one location's stock: a store, or the logistics centre.
 
 #include "actors/protocol.hpp"
+#include "actors/views.hpp"
 #include "domain/stock.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
@@ -13,9 +14,7 @@ namespace comptoir::actors {
 struct location_state {
   domain::location where;
   domain::stock_ledger ledger;
-  /// The stock rendered at `rendered_version`; re-rendered when the ledger moves on.
-  std::string rendered_stock;
-  std::uint64_t rendered_version = 0;
+  stock_view rendered_stock;
   static inline const char* name = "location";
 };
 

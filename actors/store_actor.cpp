@@ -381,11 +381,7 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
   return {
     [self](caf::get_atom, stock_atom) {
       auto& state = self->state;
-      if (state.rendered_version != state.ledger.version()) {
-        state.rendered_stock = render_stock(state.where, state.ledger);
-        state.rendered_version = state.ledger.version();
-      }
-      return rendered{state.rendered_stock, state.rendered_version};
+      return rendered{state.rendered_stock.of(state.where, state.ledger), state.ledger.version()};
     },
     [](ready_atom) { return true; },
     [self](sell_atom, sale_request& request) { return sell(self, request); },

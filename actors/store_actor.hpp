@@ -3,6 +3,7 @@
 // way to the database (group commit).
 
 #include "actors/protocol.hpp"
+#include "actors/views.hpp"
 #include "domain/stock.hpp"
 #include "domain/uuid.hpp"
 
@@ -60,8 +61,7 @@ struct store_state {
   store_settings settings;
   domain::stock_ledger ledger;
   std::unordered_map<domain::product_id, std::int64_t> prices;
-  std::string rendered_stock;
-  std::uint64_t rendered_version = 0;
+  stock_view rendered_stock;
   domain::uuid_v7_generator ids;
 
   std::deque<pending_write> queue;

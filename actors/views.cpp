@@ -131,3 +131,16 @@ std::string render_field_problems(const std::vector<domain::field_problem>& prob
 }
 
 } // namespace comptoir::actors
+
+namespace comptoir::actors {
+
+const std::string& stock_view::of(const domain::location& where,
+                                  const domain::stock_ledger& ledger) {
+  if (version_ != ledger.version()) {
+    body_ = render_stock(where, ledger);
+    version_ = ledger.version();
+  }
+  return body_;
+}
+
+} // namespace comptoir::actors

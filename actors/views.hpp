@@ -26,6 +26,16 @@ std::string render_stores(const std::vector<domain::location>& locations);
 /// `{"store_id"|"warehouse_id": id, "version": v, "items": [{product_id, on_hand, reorder_point}]}`
 std::string render_stock(const domain::location& where, const domain::stock_ledger& ledger);
 
+/// A location's rendered stock, rendered again only when the ledger's version moves.
+class stock_view {
+public:
+  const std::string& of(const domain::location& where, const domain::stock_ledger& ledger);
+
+private:
+  std::string body_;
+  std::uint64_t version_ = 0;
+};
+
 /// `{id, store_id, lines: [{product_id, quantity, unit_price_cents}], total_cents, status, created_at}`
 std::string render_sale(const domain::sale& sold);
 

@@ -1,10 +1,13 @@
 // Unit tests of the pure business logic in domain/.
 
 #include "domain/access.hpp"
+#include "domain/basket.hpp"
 #include "domain/cursor.hpp"
 #include "domain/parse.hpp"
 #include "domain/product_query.hpp"
 #include "domain/stock.hpp"
+#include "domain/timestamp.hpp"
+#include "domain/uuid.hpp"
 
 #include <doctest/doctest.h>
 
@@ -133,4 +136,181 @@ TEST_CASE("an access rule admits its roles only, and clerks only in their own st
   CHECK_FALSE(till.allows(clerk_of_1, location_id{2}));
   CHECK_FALSE(till.allows(clerk_of_1, std::nullopt));
   CHECK_FALSE(till.allows(hq, location_id{1}));
+}
+
+// -- stock reservations -----------------------------------------------------------
+
+TEST_CASE("a reservation takes every line or none, and reports the short ones") {
+  stock_ledger ledger{{{product_id{1}, 5, 0}, {product_id{2}, 1, 0}}};
+  auto short_lines = ledger.reserve({{product_id{1}, 3}, {product_id{2}, 2}});
+  REQUIRE(short_lines.size() == 1);
+  CHECK(short_lines[0].product == product_id{2});
+  CHECK(short_lines[0].requested == 2);
+  CHECK(short_lines[0].available == 1);
+  // Nothing was reserved: all five units of product 1 are still available.
+  CHECK(ledger.reserve({{product_id{1}, 5}}).empty());
+  CHECK(!ledger.reserve({{product_id{1}, 1}}).empty());
+}
+
+TEST_CASE("reserved units cannot be promised twice, and come back when released") {
+  stock_ledger ledger{{{product_id{1}, 2, 0}}};
+  CHECK(ledger.reserve({{product_id{1}, 2}}).empty());
+  auto refused = ledger.reserve({{product_id{1}, 1}});
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0].available == 0);
+  ledger.release({{product_id{1}, 2}});
+  CHECK(ledger.reserve({{product_id{1}, 1}}).empty());
+}
+
+TEST_CASE("a committed sale lowers on hand and bumps the version; a return raises it") {
+  stock_ledger ledger{{{product_id{1}, 10, 3}}};
+  auto version = ledger.version();
+  REQUIRE(ledger.reserve({{product_id{1}, 4}}).empty());
+  CHECK(ledger.items()[0].on_hand == 10); // reserved, not yet committed
+  ledger.commit_sale({{product_id{1}, 4}});
+  CHECK(ledger.items()[0].on_hand == 6);
+  CHECK(ledger.version() > version);
+  ledger.commit_return({{product_id{1}, 1}});
+  CHECK(ledger.items()[0].on_hand == 7);
+  // The reservation was consumed by the commit: all 7 can be reserved.
+  CHECK(ledger.reserve({{product_id{1}, 7}}).empty());
+}
+
+TEST_CASE("a ledger knows which products it holds") {
+  stock_ledger ledger{{{product_id{4}, 1, 0}}};
+  CHECK(ledger.holds(product_id{4}));
+  CHECK_FALSE(ledger.holds(product_id{5}));
+}
+
+// -- baskets and returns ----------------------------------------------------------
+
+TEST_CASE("a basket needs lines, positive bounded quantities and distinct products") {
+  basket_limits limits{3, 10};
+  CHECK(validate_basket({{product_id{1}, 1}, {product_id{2}, 10}}, limits).empty());
+  auto fields = [&](const std::vector<basket_line>& lines) {
+    std::vector<std::string> names;
+    for (auto& problem : validate_basket(lines, limits))
+      names.push_back(problem.field);
+    return names;
+  };
+  CHECK(fields({}) == std::vector<std::string>{"lines"});
+  CHECK(fields({{product_id{1}, 0}}) == std::vector<std::string>{"lines[0].quantity"});
+  CHECK(fields({{product_id{1}, -1}}) == std::vector<std::string>{"lines[0].quantity"});
+  CHECK(fields({{product_id{1}, 11}}) == std::vector<std::string>{"lines[0].quantity"});
+  CHECK(fields({{product_id{0}, 1}}) == std::vector<std::string>{"lines[0].product_id"});
+  CHECK(fields({{product_id{1}, 1}, {product_id{1}, 2}}) ==
+        std::vector<std::string>{"lines[1].product_id"});
+  CHECK(fields({{product_id{1}, 1}, {product_id{2}, 1}, {product_id{3}, 1}, {product_id{4}, 1}}) ==
+        std::vector<std::string>{"lines"});
+}
+
+TEST_CASE("a sale's total is the sum of its lines at their unit prices") {
+  CHECK(total_cents({{product_id{1}, 2, 150}, {product_id{2}, 1, 99}}) == 399);
+}
+
+namespace {
+
+sale_record sold_two_and_one() {
+  sale_record record;
+  record.sale.id = "s";
+  record.sale.lines = {{product_id{1}, 2, 500}, {product_id{2}, 1, 300}};
+  return record;
+}
+
+} // namespace
+
+TEST_CASE("a return cannot exceed what was sold minus what was returned") {
+  auto record = sold_two_and_one();
+  record.returns.push_back({"r1", "s", {}, {{product_id{1}, 1}}, 500, ""});
+  returnable left{record, {}};
+  CHECK(left.check({{product_id{1}, 1}}).empty());
+  auto too_many = left.check({{product_id{1}, 2}});
+  REQUIRE(too_many.size() == 1);
+  CHECK(too_many[0].available == 1);
+  auto never_sold = left.check({{product_id{3}, 1}});
+  REQUIRE(never_sold.size() == 1);
+  CHECK(never_sold[0].available == 0);
+}
+
+TEST_CASE("returns accepted but not committed count, once, against what is left") {
+  auto record = sold_two_and_one();
+  sale_return pending{"r1", "s", {}, {{product_id{1}, 2}}, 1000, ""};
+  CHECK(!returnable{record, {pending}}.check({{product_id{1}, 1}}).empty());
+  // Once committed, the same return is in the record: it is not counted twice.
+  record.returns.push_back(pending);
+  returnable left{record, {pending}};
+  CHECK(left.check({{product_id{2}, 1}}).empty());
+  CHECK(!left.check({{product_id{1}, 1}}).empty());
+}
+
+TEST_CASE("a refund uses the sale's unit prices, and the status follows what is back") {
+  auto record = sold_two_and_one();
+  returnable left{record, {}};
+  CHECK(left.refund_cents({{product_id{1}, 2}, {product_id{2}, 1}}) == 1300);
+  CHECK(left.status_after({{product_id{1}, 1}}) == sale_status::partially_returned);
+  CHECK(left.status_after({{product_id{1}, 2}, {product_id{2}, 1}}) == sale_status::returned);
+}
+
+TEST_CASE("sale statuses parse from their names and back") {
+  for (auto status :
+       {sale_status::completed, sale_status::partially_returned, sale_status::returned})
+    CHECK(parse_sale_status(to_string(status)) == status);
+  CHECK(!parse_sale_status("done"));
+}
+
+TEST_CASE("a batch's stock changes add up per product and skip writes not committed") {
+  commit_batch batch;
+  batch.sales.push_back({{"a", {}, {{product_id{2}, 3, 1}, {product_id{1}, 1, 1}}, 0, {}, ""}, {}});
+  batch.sales.push_back({{"b", {}, {{product_id{2}, 2, 1}}, 0, {}, ""}, {}});
+  batch.returns.push_back({{"r", "a", {}, {{product_id{2}, 1}}, 0, ""}, {}, {}});
+  auto changes = stock_changes(batch, {true, false}, {true});
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[0].product == product_id{1});
+  CHECK(changes[0].delta == -1);
+  CHECK(changes[1].product == product_id{2});
+  CHECK(changes[1].delta == -2);
+}
+
+// -- time and ids -----------------------------------------------------------------
+
+TEST_CASE("timestamps are stored as fixed-width UTC with milliseconds") {
+  using namespace std::chrono;
+  auto when = sys_days{2026y / 11 / 28} + 21h + 57min + 3s + 42ms;
+  CHECK(format_timestamp(when) == "2026-11-28T21:57:03.042Z");
+}
+
+TEST_CASE("RFC 3339 date-times and plain dates normalize to UTC") {
+  CHECK(parse_timestamp("2026-11-28") == "2026-11-28T00:00:00.000Z");
+  CHECK(parse_timestamp("2026-11-28T21:57:03Z") == "2026-11-28T21:57:03.000Z");
+  CHECK(parse_timestamp("2026-11-28T21:57:03.5Z") == "2026-11-28T21:57:03.500Z");
+  CHECK(parse_timestamp("2026-11-28T21:57:03.123456Z") == "2026-11-28T21:57:03.123Z");
+  CHECK(parse_timestamp("2026-11-28T16:57:03-05:00") == "2026-11-28T21:57:03.000Z");
+  CHECK(parse_timestamp("2026-11-29T01:00:00+02:00") == "2026-11-28T23:00:00.000Z");
+  for (auto bad : {"", "yesterday", "2026-13-01", "2026-02-30", "2026-11-28T25:00:00Z",
+                   "2026-11-28T21:57:03", "2026-11-28T21:57:03.Z", "2026-11-28 21:57:03Z",
+                   "2026-11-28T21:57:03+0500"})
+    CHECK_MESSAGE(!parse_timestamp(bad), bad);
+}
+
+TEST_CASE("UUIDv7s from one generator are well-formed, versioned and strictly increasing") {
+  uuid_v7_generator ids;
+  auto now = std::chrono::system_clock::now();
+  std::string previous;
+  for (int i = 0; i < 10'000; ++i) {
+    auto id = ids.next(now); // the same millisecond every time
+    CHECK(is_uuid(id));
+    CHECK(id[14] == '7');
+    CHECK((id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b'));
+    CHECK(id > previous);
+    previous = id;
+  }
+}
+
+TEST_CASE("a sale cursor carries a sale id and nothing else") {
+  std::string id = "01a22433-c79d-718d-bbb8-3dab87ec3473";
+  CHECK(decode_sale_cursor(encode_sale_cursor(id)) == id);
+  CHECK(!decode_sale_cursor(id));
+  CHECK(!decode_sale_cursor("s1.not-a-uuid"));
+  CHECK(!decode_sale_cursor(encode_cursor(5)));
+  CHECK(!is_uuid("01A22433-C79D-718D-BBB8-3DAB87EC3473"));
 }

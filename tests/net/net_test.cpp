@@ -2,6 +2,7 @@
 // query strings, tokens and problem details.
 
 #include "net/auth.hpp"
+#include "net/json_body.hpp"
 #include "net/problem.hpp"
 #include "net/query.hpp"
 #include "net/router.hpp"
@@ -111,4 +112,44 @@ TEST_CASE("a problem has the RFC 9457 members and the request id") {
   CHECK(body.at("detail").as_string() == "There is no product 7.");
   CHECK(body.at("request_id").as_string() == "req-1");
   CHECK(body.at("errors").as_array().size() == 1);
+}
+
+TEST_CASE("a basket body decodes to its lines") {
+  auto decoded = decode_lines(R"({"lines":[{"product_id":3,"quantity":2},{"product_id":5,"quantity":1,"unit_price_cents":1}]})");
+  CHECK(decoded.malformed.empty());
+  CHECK(decoded.out_of_range.empty());
+  REQUIRE(decoded.lines.size() == 2);
+  CHECK(decoded.lines[0].product.value == 3);
+  CHECK(decoded.lines[0].quantity == 2);
+  CHECK(decoded.lines[1].product.value == 5);
+}
+
+TEST_CASE("a body that is not a basket is malformed (400)") {
+  for (auto body : {"", "not json", "[]", "{}", R"({"lines":{}})", R"({"lines":[1]})",
+                    R"({"lines":[{"product_id":1}]})", R"({"lines":[{"product_id":"1","quantity":1}]})",
+                    R"({"lines":[{"product_id":1,"quantity":1.5}]})",
+                    R"({"lines":[{"product_id":1,"quantity":true}]})"}) {
+    CAPTURE(body);
+    CHECK(!decode_lines(body).malformed.empty());
+  }
+}
+
+TEST_CASE("integers beyond 64 bits are out of range (422), not malformed") {
+  auto decoded = decode_lines(R"({"lines":[{"product_id":1,"quantity":99999999999999999999}]})");
+  CHECK(decoded.malformed.empty());
+  REQUIRE(decoded.out_of_range.size() == 1);
+  CHECK(decoded.out_of_range[0].field == "lines[0].quantity");
+}
+
+TEST_CASE("a fingerprint tells requests apart and repeats for the same request") {
+  using comptoir::domain::basket_line;
+  using comptoir::domain::product_id;
+  std::vector<basket_line> lines{{product_id{1}, 2}};
+  auto a = fingerprint("sale", "1", lines);
+  CHECK(a.size() == 64);
+  CHECK(a == fingerprint("sale", "1", lines));
+  CHECK(a != fingerprint("sale", "2", lines));
+  CHECK(a != fingerprint("return", "1", lines));
+  CHECK(a != fingerprint("sale", "1", {{product_id{1}, 3}}));
+  CHECK(a != fingerprint("sale", "1", {{product_id{12}, 1}}));
 }
