@@ -242,6 +242,7 @@ private:
 // products are made does not change which sales are made.
 constexpr std::uint64_t catalogue_stream = 0x636174616c6f6775; // "catalogu"
 constexpr std::uint64_t sales_stream = 0x73616c6573000000;     // "sales"
+constexpr std::uint64_t sale_id_stream = 0x73616c6520696473;   // "sale ids"
 
 // -- rows -----------------------------------------------------------------------
 
@@ -588,7 +589,9 @@ std::int64_t write_sales(soci::session& sql, dialect kind, const generation_opti
                          const generation_progress& progress) {
   draw random{options.seed ^ sales_stream};
   const auto times = sale_times(random, options);
-  sale_id_maker ids{random};
+  // Its own stream: how many draws an id takes depends on the times.
+  draw id_random{options.seed ^ sale_id_stream};
+  sale_id_maker ids{id_random};
   shopper basket{random, prices};
   sales_writer writer{sql, kind};
   const auto batch = std::max<std::int64_t>(1, options.sales_per_transaction);
