@@ -43,7 +43,10 @@ struct node_fixture {
     config.add_message_types<caf::id_block::comptoir>();
     config.set("scheduler.max-threads", 2);
     system = std::make_unique<caf::actor_system>(config);
-    running = actors::start_node(*system, {url, 2}, locations);
+    actors::node_settings settings;
+    settings.database = url;
+    settings.workers = 2;
+    running = actors::start_node(*system, settings, locations);
     REQUIRE(!actors::await_ready(*system, running, timeout));
   }
 
@@ -165,5 +168,7 @@ TEST_CASE("a node refuses a database without a logistics centre") {
   auto url = *persistence::parse_database_url(test::test_database_url());
   std::vector<domain::location> only_stores{
       {domain::location_id{1}, domain::location_kind::store, "Store", "City"}};
-  CHECK_THROWS_AS(actors::start_node(system, {url, 1}, only_stores), std::invalid_argument);
+  actors::node_settings settings;
+  settings.database = url;
+  CHECK_THROWS_AS(actors::start_node(system, settings, only_stores), std::invalid_argument);
 }

@@ -51,15 +51,16 @@ std::string make_workdir() {
   return pattern;
 }
 
-/// fork + exec with stdout/stderr to `log`, in `workdir`, with `env` added.
+/// fork + exec with stdout/stderr to `log` (appended to when `append`), in
+/// `workdir`, with `env` added.
 pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-            const std::string& workdir, const std::string& log) {
+            const std::string& workdir, const std::string& log, bool append = false) {
   auto binary = comptoir_binary();
   pid_t pid = ::fork();
   if (pid < 0)
     throw std::runtime_error("fork failed");
   if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     ::close(fd);
@@ -115,12 +116,16 @@ run_result run_comptoir(const std::vector<std::string>& args,
   return result;
 }
 
-server_process::server_process(std::map<std::string, std::string> env) {
+server_process::server_process(std::map<std::string, std::string> env) : env_{std::move(env)} {
   workdir_ = make_workdir();
   port_ = free_port();
-  env.try_emplace("COMPTOIR_DATABASE_URL", test_database_url());
-  env["COMPTOIR_HTTP_PORT"] = std::to_string(port_);
-  pid_ = spawn({"serve"}, env, workdir_, workdir_ + "/output.log");
+  env_.try_emplace("COMPTOIR_DATABASE_URL", test_database_url());
+  env_["COMPTOIR_HTTP_PORT"] = std::to_string(port_);
+  pid_ = spawn({"serve"}, env_, workdir_, workdir_ + "/output.log");
+  start();
+}
+
+void server_process::start() {
   // Poll until the node answers; it binds only once its actors are loaded.
   auto deadline = std::chrono::steady_clock::now() + 60s;
   while (true) {
@@ -139,6 +144,21 @@ server_process::server_process(std::map<std::string, std::string> env) {
       throw std::runtime_error("comptoir did not start within 60 s:\n" + output());
     std::this_thread::sleep_for(20ms);
   }
+}
+
+void server_process::kill_hard() {
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGKILL);
+  wait_for_exit(pid_, 30s);
+  pid_ = -1;
+}
+
+void server_process::restart() {
+  if (pid_ > 0)
+    throw std::logic_error("restart() needs the previous process to have exited");
+  pid_ = spawn({"serve"}, env_, workdir_, workdir_ + "/output.log", true);
+  start();
 }
 
 server_process::~server_process() {

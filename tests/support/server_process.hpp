@@ -27,7 +27,8 @@ run_result run_comptoir(const std::vector<std::string>& args,
 
 /// `comptoir serve` on a free port, in a private working directory, on the
 /// database of COMPTOIR_TEST_DATABASE_URL; stopped (SIGTERM, then SIGKILL)
-/// when destroyed.
+/// when destroyed. Once stopped, it can be started again on the same port and
+/// database, as an operator restarts a crashed node.
 class server_process {
 public:
   explicit server_process(std::map<std::string, std::string> env = {});
@@ -41,10 +42,20 @@ public:
   /// Sends SIGTERM and waits; the exit code, and how long the exit took.
   std::pair<int, std::chrono::milliseconds> terminate();
 
-  /// What the server printed so far.
+  /// Sends SIGKILL (a crash: no shutdown code runs) and waits for the exit.
+  void kill_hard();
+
+  /// Starts the node again, with the same environment, port and working
+  /// directory, once the previous process has exited; waits until it answers.
+  void restart();
+
+  /// What the server printed so far, over every start.
   std::string output() const;
 
 private:
+  void start();
+
+  std::map<std::string, std::string> env_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
   std::string workdir_;
