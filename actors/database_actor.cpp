@@ -1,7 +1,9 @@
 #include "actors/database_actor.hpp"
 
 #include "actors/errors.hpp"
+#include "persistence/alert_repository.hpp"
 #include "persistence/catalogue_repository.hpp"
+#include "persistence/restock_repository.hpp"
 #include "persistence/sale_repository.hpp"
 #include "persistence/session.hpp"
 #include "persistence/stock_repository.hpp"
@@ -55,6 +57,12 @@ database_actor::behavior_type database(database_actor::stateful_pointer<database
   auto sales = [self](soci::session& db) {
     return persistence::sale_repository{db, self->state.kind};
   };
+  auto restocks = [self](soci::session& db) {
+    return persistence::restock_repository{db, self->state.kind};
+  };
+  auto alerts = [self](soci::session& db) {
+    return persistence::alert_repository{db, self->state.kind};
+  };
   return {
     [self](load_atom, products_atom) {
       return attempt(self->state, "loading the catalogue", [](soci::session& db) {
@@ -107,6 +115,62 @@ database_actor::behavior_type database(database_actor::stateful_pointer<database
     [self, sales](list_atom, const domain::sales_query& query) {
       return attempt(self->state, "listing sales",
                      [&](soci::session& db) { return sales(db).list_sales(query); });
+    },
+    [self, restocks](restock_atom, const domain::restock_request& request,
+                     const domain::idempotency_record& key) {
+      return attempt(self->state, "creating a restock request", [&](soci::session& db) {
+        return restocks(db).create(request, key).value_or(domain::idempotency_record{});
+      });
+    },
+    [self, restocks](load_atom, restock_atom, const std::string& id) {
+      return found_or_not_found(attempt(self->state, "loading a restock request",
+                                        [&](soci::session& db) { return restocks(db).load(id); }));
+    },
+    [self, restocks](load_atom, restock_atom) {
+      return attempt(self->state, "loading open restock requests",
+                     [&](soci::session& db) { return restocks(db).load_open(); });
+    },
+    [self, restocks](list_atom, const domain::restock_query& query) {
+      return attempt(self->state, "listing restock requests",
+                     [&](soci::session& db) { return restocks(db).list(query); });
+    },
+    [self, restocks](approve_atom, const std::string& id, domain::location_id warehouse,
+                     const std::vector<domain::basket_line>& lines, const std::string& now,
+                     const domain::idempotency_record& key) {
+      return attempt(self->state, "approving a restock request", [&](soci::session& db) {
+        restocks(db).approve(id, warehouse, lines, now, key);
+        return true;
+      });
+    },
+    [self, restocks](reject_atom, const std::string& id, const std::string& now) {
+      return attempt(self->state, "rejecting a restock request", [&](soci::session& db) {
+        restocks(db).reject(id, now);
+        return true;
+      });
+    },
+    [self, restocks](fulfil_atom, const std::string& id, domain::location_id store,
+                     const std::vector<domain::basket_line>& lines, const std::string& now) {
+      return attempt(self->state, "fulfilling a restock request", [&](soci::session& db) {
+        return restocks(db).fulfil(id, store, lines, now);
+      });
+    },
+    [self, alerts](load_atom, alerts_atom, domain::location_id store) {
+      return attempt(self->state, "loading alerts",
+                     [&](soci::session& db) { return alerts(db).load_open(store); });
+    },
+    [self, alerts](alerts_atom, const std::vector<domain::stock_alert>& raised,
+                   const std::vector<domain::stock_alert>& cleared, const std::string& now) {
+      return attempt(self->state, "recording alerts", [&](soci::session& db) {
+        alerts(db).apply(raised, cleared, now);
+        return true;
+      });
+    },
+    [self](reorder_atom, domain::location_id where, domain::product_id product,
+           std::int64_t reorder_point) {
+      return attempt(self->state, "setting a reorder point", [&](soci::session& db) {
+        persistence::stock_repository{db}.set_reorder_point(where, product, reorder_point);
+        return true;
+      });
     },
     [self](ping_atom) -> bool {
       auto& db = *self->state.session;

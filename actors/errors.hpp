@@ -25,6 +25,9 @@ enum class error_code : std::uint8_t {
   insufficient,
   /// The Idempotency-Key was first used with another request.
   key_reused,
+  /// The record is not in a state that allows this (e.g. approving a
+  /// rejected request); the context is a sentence for the client.
+  state_conflict,
 };
 
 constexpr caf::atom_value error_category = caf::atom("comptoir");

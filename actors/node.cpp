@@ -3,8 +3,8 @@
 #include "actors/catalogue_actor.hpp"
 #include "actors/database_actor.hpp"
 #include "actors/frontend_actor.hpp"
-#include "actors/location_actor.hpp"
 #include "actors/store_actor.hpp"
+#include "actors/warehouse_actor.hpp"
 #include "actors/worker_actor.hpp"
 
 #include <caf/actor_pool.hpp>
@@ -35,17 +35,18 @@ node start_node(caf::actor_system& sys, const node_settings& settings,
   owners->probe = writer();
   owners->catalogue = sys.spawn(catalogue, writer(), locations);
   running.actors.push_back(caf::actor_cast<caf::actor>(owners->catalogue));
-  for (const auto& where : locations) {
+  // Stores first: the logistics centre lands transfers at them.
+  for (const auto& where : locations)
     if (where.kind == domain::location_kind::store) {
       auto owner = sys.spawn(store, writer(), where, settings.store);
       running.actors.push_back(caf::actor_cast<caf::actor>(owner));
       owners->stores.emplace(where.id, owner);
-    } else {
-      auto owner = sys.spawn(location, writer(), where);
-      running.actors.push_back(caf::actor_cast<caf::actor>(owner));
-      owners->warehouse = owner;
     }
-  }
+  for (const auto& where : locations)
+    if (where.kind == domain::location_kind::warehouse) {
+      owners->warehouse = sys.spawn(warehouse, writer(), where, owners->stores, settings.warehouse);
+      running.actors.push_back(caf::actor_cast<caf::actor>(owners->warehouse));
+    }
   auto spawn_reader = [&] { return caf::actor_cast<caf::actor>(writer()); };
   auto readers = caf::actor_pool::make(sys.dummy_execution_unit(), settings.readers, spawn_reader,
                                        caf::actor_pool::round_robin());

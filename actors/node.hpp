@@ -3,6 +3,7 @@
 
 #include "actors/protocol.hpp"
 #include "actors/store_actor.hpp"
+#include "actors/warehouse_actor.hpp"
 #include "domain/location.hpp"
 #include "persistence/database_url.hpp"
 
@@ -31,6 +32,7 @@ struct node_settings {
   /// Database actors serving reads of sales.
   std::size_t readers = 2;
   store_settings store;
+  warehouse_settings warehouse;
 };
 
 /// Spawns the catalogue, one actor per location (with a database writer

@@ -6,6 +6,7 @@
 #include "domain/location.hpp"
 #include "domain/product.hpp"
 #include "domain/product_query.hpp"
+#include "domain/restock.hpp"
 #include "domain/sale.hpp"
 #include "domain/stock.hpp"
 
@@ -87,8 +88,15 @@ CAF_BEGIN_TYPE_ID_BLOCK(comptoir, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::sale_record))
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::sales_query))
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::idempotency_record))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::restock_status))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::restock_request))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::alert_kind))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::stock_alert))
 
+  CAF_ADD_ATOM(comptoir, comptoir::actors, alerts_atom, "alerts")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, approve_atom, "approve")
   CAF_ADD_ATOM(comptoir, comptoir::actors, commit_atom, "commit")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, fulfil_atom, "fulfil")
   CAF_ADD_ATOM(comptoir, comptoir::actors, keys_atom, "keys")
   CAF_ADD_ATOM(comptoir, comptoir::actors, list_atom, "list")
   CAF_ADD_ATOM(comptoir, comptoir::actors, load_atom, "load")
@@ -98,6 +106,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(comptoir, caf::first_custom_type_id)
   CAF_ADD_ATOM(comptoir, comptoir::actors, products_atom, "products")
   CAF_ADD_ATOM(comptoir, comptoir::actors, purge_atom, "purge")
   CAF_ADD_ATOM(comptoir, comptoir::actors, ready_atom, "ready")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, reject_atom, "reject")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, reorder_atom, "reorder")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, restock_atom, "restock")
   CAF_ADD_ATOM(comptoir, comptoir::actors, return_atom, "return")
   CAF_ADD_ATOM(comptoir, comptoir::actors, sale_atom, "sale")
   CAF_ADD_ATOM(comptoir, comptoir::actors, sell_atom, "sell")
@@ -111,6 +122,8 @@ CAF_END_TYPE_ID_BLOCK(comptoir)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(comptoir::domain::commit_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(comptoir::domain::batch_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(comptoir::domain::sales_page)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(comptoir::domain::restock_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(comptoir::domain::restock_page)
 
 namespace comptoir::actors {
 
@@ -133,6 +146,26 @@ using database_actor = caf::typed_actor<
   caf::replies_to<locate_atom, std::string>::with<domain::location_id>,
   caf::replies_to<load_atom, sale_atom, std::string>::with<domain::sale_record>,
   caf::replies_to<list_atom, domain::sales_query>::with<domain::sales_page>,
+  // Creates a pending request; an empty record, or the one that already held the key.
+  caf::replies_to<restock_atom, domain::restock_request, domain::idempotency_record>::with<
+    domain::idempotency_record>,
+  caf::replies_to<load_atom, restock_atom, std::string>::with<domain::restock_request>,
+  // Every pending or approved request.
+  caf::replies_to<load_atom, restock_atom>::with<std::vector<domain::restock_request>>,
+  caf::replies_to<list_atom, domain::restock_query>::with<domain::restock_page>,
+  // The logistics centre's side of a transfer: approved, its stock lowered.
+  caf::replies_to<approve_atom, std::string, domain::location_id, std::vector<domain::basket_line>,
+                  std::string, domain::idempotency_record>::with<bool>,
+  caf::replies_to<reject_atom, std::string, std::string>::with<bool>,
+  // The store's side: fulfilled, its stock raised; false if it was already.
+  caf::replies_to<fulfil_atom, std::string, domain::location_id,
+                  std::vector<domain::basket_line>, std::string>::with<bool>,
+  caf::replies_to<load_atom, alerts_atom, domain::location_id>::with<
+    std::vector<domain::stock_alert>>,
+  // Raised, cleared, at.
+  caf::replies_to<alerts_atom, std::vector<domain::stock_alert>, std::vector<domain::stock_alert>,
+                  std::string>::with<bool>,
+  caf::replies_to<reorder_atom, domain::location_id, domain::product_id, std::int64_t>::with<bool>,
   caf::replies_to<ping_atom>::with<bool>>;
 
 /// Owns the products and the directory of locations.
@@ -142,9 +175,10 @@ using catalogue_actor = caf::typed_actor<
   caf::replies_to<list_atom, stores_atom>::with<rendered>,
   caf::replies_to<ready_atom>::with<bool>>;
 
-/// Owns the stock of one location: the logistics centre (stores extend it).
+/// Owns the stock of one location (stores and the logistics centre extend it).
+/// The flag asks for the items below their reorder point only.
 using location_actor = caf::typed_actor<
-  caf::replies_to<caf::get_atom, stock_atom>::with<rendered>,
+  caf::replies_to<caf::get_atom, stock_atom, bool>::with<rendered>,
   caf::replies_to<ready_atom>::with<bool>>;
 
 /// Owns one store: its stock, its sales and returns in flight, its recent
@@ -153,7 +187,22 @@ using store_actor = location_actor::extend<
   caf::replies_to<sell_atom, sale_request>::with<rendered>,
   caf::replies_to<return_atom, return_request>::with<rendered>,
   // Sent to itself: forget idempotency keys past their retention.
-  caf::reacts_to<purge_atom>>;
+  caf::reacts_to<purge_atom>,
+  // The store's side of an approved transfer (request id, lines); true once done.
+  caf::replies_to<fulfil_atom, std::string, std::vector<domain::basket_line>>::with<bool>,
+  caf::replies_to<alerts_atom>::with<std::vector<domain::stock_alert>>,
+  caf::replies_to<reorder_atom, domain::product_id, std::int64_t>::with<rendered>>;
+
+/// Owns the logistics centre: its stock and the approval of restock requests.
+using warehouse_actor = location_actor::extend<
+  // Store, lines, idempotency key, fingerprint.
+  caf::replies_to<restock_atom, domain::location_id, std::vector<domain::basket_line>,
+                  std::string, std::string>::with<rendered>,
+  // Request id, idempotency key.
+  caf::replies_to<approve_atom, std::string, std::string>::with<rendered>,
+  caf::replies_to<reject_atom, std::string>::with<rendered>,
+  // Sent to itself: try again to land an approved transfer at its store.
+  caf::reacts_to<fulfil_atom, domain::restock_request>>;
 
 /// A stateless worker of the pool the frontend dispatches to: it finds the
 /// owner of the data a request needs and asks it.
@@ -161,8 +210,16 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<caf::get_atom, domain::product_id>::with<rendered>,
   caf::replies_to<list_atom, domain::product_query>::with<rendered>,
   caf::replies_to<list_atom, stores_atom>::with<rendered>,
-  caf::replies_to<caf::get_atom, stock_atom, domain::location_id>::with<rendered>,
-  caf::replies_to<caf::get_atom, warehouse_atom>::with<rendered>,
+  caf::replies_to<caf::get_atom, stock_atom, domain::location_id, bool>::with<rendered>,
+  caf::replies_to<caf::get_atom, warehouse_atom, bool>::with<rendered>,
+  caf::replies_to<reorder_atom, domain::location_id, domain::product_id, std::int64_t>::with<
+    rendered>,
+  caf::replies_to<restock_atom, domain::location_id, std::vector<domain::basket_line>,
+                  std::string, std::string>::with<rendered>,
+  caf::replies_to<list_atom, domain::restock_query>::with<rendered>,
+  caf::replies_to<approve_atom, std::string, std::string>::with<rendered>,
+  caf::replies_to<reject_atom, std::string>::with<rendered>,
+  caf::replies_to<alerts_atom>::with<rendered>,
   caf::replies_to<sell_atom, sale_request>::with<rendered>,
   // The principal matters: a clerk may act on the sales of their store only.
   caf::replies_to<return_atom, domain::principal, return_request>::with<rendered>,

@@ -122,11 +122,80 @@ void flush(self_pointer self);
 
 void resync_after_failure(self_pointer self);
 
+/// Files a restock request for `product` up to the target level, through this
+/// store's own writer (the logistics centre reads pending requests from the database).
+void request_restock(self_pointer self, const domain::stock_item& item) {
+  auto& state = self->state;
+  auto wanted = state.settings.auto_restock_multiple * item.reorder_point - item.on_hand;
+  if (wanted <= 0)
+    return;
+  auto now = clock::now();
+  domain::restock_request request;
+  request.id = state.ids.next(now);
+  request.store = state.where.id;
+  request.lines = {{item.product, wanted}};
+  request.created_at = request.updated_at = domain::format_timestamp(now);
+  spdlog::info("store {}: product {} below its reorder point: restock request {} for {} units",
+               state.where.id.value, item.product.value, request.id, wanted);
+  self->request(state.db, caf::infinite, restock_atom_v, std::move(request),
+                domain::idempotency_record{})
+    .then([](domain::idempotency_record&) {},
+          [self](caf::error& err) {
+            spdlog::error("store {}: filing a restock request failed: {}",
+                          self->state.where.id.value, to_string(err));
+          });
+}
+
+/// Raises and clears the alerts of `products` to match their stock levels,
+/// in memory at once and in the database after.
+void update_alerts(self_pointer self, const std::vector<domain::product_id>& products) {
+  auto& state = self->state;
+  auto now = clock::now();
+  auto since = domain::format_timestamp(now);
+  std::vector<domain::stock_alert> raised;
+  std::vector<domain::stock_alert> cleared;
+  for (auto product : products) {
+    const auto& item = state.ledger.item(product);
+    auto wanted = domain::alerts_for(item.on_hand, item.reorder_point);
+    for (auto kind : {domain::alert_kind::low_stock, domain::alert_kind::out_of_stock}) {
+      bool want = std::ranges::find(wanted, kind) != wanted.end();
+      auto open = state.alerts.find({product, kind});
+      if (want && open == state.alerts.end()) {
+        domain::stock_alert alert{state.ids.next(now), state.where.id, product, kind, since};
+        state.alerts.emplace(std::pair{product, kind}, alert);
+        raised.push_back(alert);
+        if (kind == domain::alert_kind::low_stock && state.settings.auto_restock)
+          request_restock(self, item);
+      } else if (!want && open != state.alerts.end()) {
+        cleared.push_back(open->second);
+        state.alerts.erase(open);
+      }
+    }
+  }
+  if (raised.empty() && cleared.empty())
+    return;
+  self->request(state.db, caf::infinite, alerts_atom_v, std::move(raised), std::move(cleared), since)
+    .then([](bool) {},
+          [self](caf::error& err) {
+            // Memory stays right; the next start reconciles the table with the stock.
+            spdlog::error("store {}: recording alerts failed: {}", self->state.where.id.value,
+                          to_string(err));
+          });
+}
+
+std::vector<domain::product_id> products_of(const std::vector<domain::basket_line>& lines) {
+  std::vector<domain::product_id> products;
+  for (const auto& line : lines)
+    products.push_back(line.product);
+  return products;
+}
+
 void committed(self_pointer self, std::vector<pending_write>& writes,
                const domain::batch_result& result) {
   auto& state = self->state;
   std::size_t next_sale = 0;
   std::size_t next_return = 0;
+  std::vector<domain::product_id> moved;
   for (auto& write : writes) {
     const auto& taken =
       write.is_sale ? result.sales.at(next_sale++) : result.returns.at(next_return++);
@@ -140,6 +209,8 @@ void committed(self_pointer self, std::vector<pending_write>& writes,
         settle(state, write, make_error(error_code::key_reused));
       continue;
     }
+    for (const auto& line : write.stock_lines)
+      moved.push_back(line.product);
     if (write.is_sale) {
       state.ledger.commit_sale(write.stock_lines);
     } else {
@@ -150,6 +221,9 @@ void committed(self_pointer self, std::vector<pending_write>& writes,
       remember_key(state, write.is_sale ? write.sale.key : write.taken_back.key);
     settle(state, write, rendered{write.body, state.ledger.version()});
   }
+  std::ranges::sort(moved);
+  moved.erase(std::unique(moved.begin(), moved.end()), moved.end());
+  update_alerts(self, moved);
   state.committing = false;
   flush(self);
 }
@@ -372,6 +446,20 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
           remember_key(self->state, record);
       },
       fail_start);
+  // Alerts left open or missing by a crash are put right against the stock.
+  self->request(db, caf::infinite, load_atom_v, alerts_atom_v, state.where.id)
+    .await(
+      [self](std::vector<domain::stock_alert>& open) {
+        auto& state = self->state;
+        std::vector<domain::product_id> products;
+        for (auto& alert : open)
+          if (state.ledger.holds(alert.product))
+            state.alerts.emplace(std::pair{alert.product, alert.kind}, std::move(alert));
+        for (const auto& item : state.ledger.items())
+          products.push_back(item.product);
+        update_alerts(self, products);
+      },
+      fail_start);
   self->delayed_send(self, std::chrono::hours{1}, purge_atom_v);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     spdlog::info("store {}: commits by batch size: {}", self->state.where.id.value,
@@ -379,9 +467,56 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     self->quit(msg.reason);
   });
   return {
-    [self](caf::get_atom, stock_atom) {
+    [self](caf::get_atom, stock_atom, bool below_reorder_only) {
       auto& state = self->state;
+      if (below_reorder_only)
+        return rendered{render_stock(state.where, state.ledger, true), state.ledger.version()};
       return rendered{state.rendered_stock.of(state.where, state.ledger), state.ledger.version()};
+    },
+    [self](fulfil_atom, const std::string& id,
+           const std::vector<domain::basket_line>& lines) -> caf::result<bool> {
+      auto& state = self->state;
+      for (const auto& line : lines)
+        if (!state.ledger.holds(line.product))
+          return make_error(error_code::invalid, "[]");
+      auto promise = self->make_response_promise<bool>();
+      auto now = domain::format_timestamp(clock::now());
+      self->request(state.db, caf::infinite, fulfil_atom_v, id, state.where.id, lines, now)
+        .then(
+          [self, lines, promise](bool applied) mutable {
+            // Not applied: an earlier attempt landed it, and the ledger
+            // (in memory or loaded at start) has it already.
+            if (applied) {
+              self->state.ledger.commit_return(lines);
+              update_alerts(self, products_of(lines));
+            }
+            promise.deliver(true);
+          },
+          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      return promise;
+    },
+    [self](alerts_atom) {
+      std::vector<domain::stock_alert> open;
+      for (const auto& [key, alert] : self->state.alerts)
+        open.push_back(alert);
+      return open;
+    },
+    [self](reorder_atom, domain::product_id product,
+           std::int64_t reorder_point) -> caf::result<rendered> {
+      auto& state = self->state;
+      if (!state.ledger.holds(product))
+        return make_error(error_code::not_found);
+      auto promise = self->make_response_promise<rendered>();
+      self->request(state.db, caf::infinite, reorder_atom_v, state.where.id, product, reorder_point)
+        .then(
+          [self, product, reorder_point, promise](bool) mutable {
+            auto& state = self->state;
+            state.ledger.set_reorder_point(product, reorder_point);
+            update_alerts(self, {product});
+            promise.deliver(rendered{render_stock_item(state.ledger.item(product)), 0});
+          },
+          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      return promise;
     },
     [](ready_atom) { return true; },
     [self](sell_atom, sale_request& request) { return sell(self, request); },

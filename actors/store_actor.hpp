@@ -13,6 +13,7 @@
 #include <array>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -24,6 +25,10 @@ struct store_settings {
   std::size_t max_batch = 256;
   /// How long an Idempotency-Key is remembered.
   std::chrono::hours key_retention{24};
+  /// When a product falls below its reorder point, file a restock request
+  /// up to `auto_restock_multiple` x the reorder point (once per low-stock alert).
+  bool auto_restock = false;
+  std::int64_t auto_restock_multiple = 2;
 };
 
 /// A sale or a return accepted by the store and waiting for its commit.
@@ -76,6 +81,9 @@ struct store_state {
   std::unordered_map<std::string, known_key> in_flight_keys;
   /// Returns accepted but not committed yet, by sale id.
   std::unordered_map<std::string, std::vector<domain::sale_return>> pending_returns;
+
+  /// Open alerts, at most one per product and kind.
+  std::map<std::pair<domain::product_id, domain::alert_kind>, domain::stock_alert> alerts;
 
   static inline const char* name = "store";
 };

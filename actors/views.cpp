@@ -71,13 +71,23 @@ std::string render_stores(const std::vector<domain::location>& locations) {
   return json::serialize(json::object{{"items", std::move(items)}, {"next_cursor", nullptr}});
 }
 
-std::string render_stock(const domain::location& where, const domain::stock_ledger& ledger) {
+json::object stock_item_object(const domain::stock_item& item) {
+  return json::object{{"product_id", item.product.value},
+                      {"on_hand", item.on_hand},
+                      {"reorder_point", item.reorder_point}};
+}
+
+std::string render_stock_item(const domain::stock_item& item) {
+  return json::serialize(stock_item_object(item));
+}
+
+std::string render_stock(const domain::location& where, const domain::stock_ledger& ledger,
+                         bool below_reorder_only) {
   json::array items;
   items.reserve(ledger.items().size());
   for (const auto& item : ledger.items())
-    items.push_back(json::object{{"product_id", item.product.value},
-                                 {"on_hand", item.on_hand},
-                                 {"reorder_point", item.reorder_point}});
+    if (!below_reorder_only || item.on_hand < item.reorder_point)
+      items.push_back(stock_item_object(item));
   auto id_key = where.kind == domain::location_kind::store ? "store_id" : "warehouse_id";
   return json::serialize(json::object{
       {id_key, where.id.value}, {"version", ledger.version()}, {"items", std::move(items)}});
@@ -110,7 +120,7 @@ std::string render_sales_page(const domain::sales_page& page) {
     items.push_back(sale_object(sold));
   json::value next = nullptr;
   if (page.next_before_id)
-    next = domain::encode_sale_cursor(*page.next_before_id);
+    next = domain::encode_uuid_cursor(*page.next_before_id);
   return json::serialize(json::object{{"items", std::move(items)}, {"next_cursor", next}});
 }
 
@@ -137,10 +147,55 @@ namespace comptoir::actors {
 const std::string& stock_view::of(const domain::location& where,
                                   const domain::stock_ledger& ledger) {
   if (version_ != ledger.version()) {
-    body_ = render_stock(where, ledger);
+    body_ = render_stock(where, ledger, false);
     version_ = ledger.version();
   }
   return body_;
+}
+
+} // namespace comptoir::actors
+
+namespace comptoir::actors {
+
+namespace {
+
+json::object restock_object(const domain::restock_request& request) {
+  json::array lines;
+  for (const auto& line : request.lines)
+    lines.push_back(json::object{{"product_id", line.product.value}, {"quantity", line.quantity}});
+  return json::object{{"id", request.id},
+                      {"store_id", request.store.value},
+                      {"lines", std::move(lines)},
+                      {"status", to_string(request.status)},
+                      {"created_at", request.created_at},
+                      {"updated_at", request.updated_at}};
+}
+
+} // namespace
+
+std::string render_restock(const domain::restock_request& request) {
+  return json::serialize(restock_object(request));
+}
+
+std::string render_restock_page(const domain::restock_page& page) {
+  json::array items;
+  for (const auto& request : page.items)
+    items.push_back(restock_object(request));
+  json::value next = nullptr;
+  if (page.next_before_id)
+    next = domain::encode_uuid_cursor(*page.next_before_id);
+  return json::serialize(json::object{{"items", std::move(items)}, {"next_cursor", next}});
+}
+
+std::string render_alerts(const std::vector<domain::stock_alert>& alerts) {
+  json::array items;
+  for (const auto& alert : alerts)
+    items.push_back(json::object{{"id", alert.id},
+                                 {"store_id", alert.store.value},
+                                 {"product_id", alert.product.value},
+                                 {"kind", to_string(alert.kind)},
+                                 {"since", alert.since}});
+  return json::serialize(json::object{{"items", std::move(items)}, {"next_cursor", nullptr}});
 }
 
 } // namespace comptoir::actors

@@ -4,6 +4,7 @@
 #include "domain/location.hpp"
 #include "domain/basket.hpp"
 #include "domain/product.hpp"
+#include "domain/restock.hpp"
 #include "domain/sale.hpp"
 #include "domain/stock.hpp"
 
@@ -24,7 +25,21 @@ std::string render_page(const std::vector<const std::string*>& rendered_items,
 std::string render_stores(const std::vector<domain::location>& locations);
 
 /// `{"store_id"|"warehouse_id": id, "version": v, "items": [{product_id, on_hand, reorder_point}]}`
-std::string render_stock(const domain::location& where, const domain::stock_ledger& ledger);
+/// With `below_reorder_only`, only the items whose on hand is below their reorder point.
+std::string render_stock(const domain::location& where, const domain::stock_ledger& ledger,
+                         bool below_reorder_only);
+
+/// `{product_id, on_hand, reorder_point}`
+std::string render_stock_item(const domain::stock_item& item);
+
+/// `{id, store_id, lines: [{product_id, quantity}], status, created_at, updated_at}`
+std::string render_restock(const domain::restock_request& request);
+
+/// `{"items": [restock requests], "next_cursor": ...}`
+std::string render_restock_page(const domain::restock_page& page);
+
+/// `{"items": [{id, store_id, product_id, kind, since}], "next_cursor": null}`
+std::string render_alerts(const std::vector<domain::stock_alert>& alerts);
 
 /// A location's rendered stock, rendered again only when the ledger's version moves.
 class stock_view {

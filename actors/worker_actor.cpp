@@ -35,17 +35,77 @@ worker_actor::behavior_type worker(worker_actor::pointer self,
       [self, owners](list_atom, stores_atom) {
         return self->delegate(owners->catalogue, list_atom_v, stores_atom_v);
       },
-      [self, owners](caf::get_atom, stock_atom,
-                     domain::location_id store) -> caf::result<rendered> {
-        auto found = owners->stores.find(store);
-        if (found == owners->stores.end())
-          return make_error(error_code::not_found);
-        return self->delegate(found->second, caf::get_atom_v, stock_atom_v);
-      },
-      [self, owners](caf::get_atom, warehouse_atom) {
-        return self->delegate(owners->warehouse, caf::get_atom_v, stock_atom_v);
-      },
-      [self, owners](sell_atom, sale_request& request) -> caf::result<rendered> {
+      [self, owners](caf::get_atom, stock_atom, domain::location_id store,
+                   bool below_reorder_only) -> caf::result<rendered> {
+      auto found = owners->stores.find(store);
+      if (found == owners->stores.end())
+        return make_error(error_code::not_found);
+      return self->delegate(found->second, caf::get_atom_v, stock_atom_v, below_reorder_only);
+    },
+    [self, owners](caf::get_atom, warehouse_atom, bool below_reorder_only) {
+      return self->delegate(owners->warehouse, caf::get_atom_v, stock_atom_v, below_reorder_only);
+    },
+    [self, owners](reorder_atom, domain::location_id store, domain::product_id product,
+                   std::int64_t reorder_point) -> caf::result<rendered> {
+      auto found = owners->stores.find(store);
+      if (found == owners->stores.end())
+        return make_error(error_code::not_found);
+      return self->delegate(found->second, reorder_atom_v, product, reorder_point);
+    },
+    [self, owners](restock_atom, domain::location_id store, std::vector<domain::basket_line>& lines,
+                   std::string& key, std::string& fingerprint) -> caf::result<rendered> {
+      if (!owners->stores.contains(store))
+        return make_error(error_code::not_found);
+      return self->delegate(owners->warehouse, restock_atom_v, store, std::move(lines),
+                            std::move(key), std::move(fingerprint));
+    },
+    [self, owners](list_atom, domain::restock_query& query) {
+      auto promise = self->make_response_promise<rendered>();
+      self->request(owners->readers, read_timeout, list_atom_v, std::move(query))
+        .then(
+          [promise](domain::restock_page& page) mutable {
+            promise.deliver(rendered{render_restock_page(page), 0});
+          },
+          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      return promise;
+    },
+    [self, owners](approve_atom, std::string& id, std::string& key) {
+      return self->delegate(owners->warehouse, approve_atom_v, std::move(id), std::move(key));
+    },
+    [self, owners](reject_atom, std::string& id) {
+      return self->delegate(owners->warehouse, reject_atom_v, std::move(id));
+    },
+    [self, owners](alerts_atom) {
+      // Every store answers from memory; the reply waits for all of them.
+      struct gathering {
+        std::vector<domain::stock_alert> alerts;
+        std::size_t waiting = 0;
+        bool failed = false;
+      };
+      auto promise = self->make_response_promise<rendered>();
+      auto gathered = std::make_shared<gathering>();
+      gathered->waiting = owners->stores.size();
+      if (gathered->waiting == 0)
+        promise.deliver(rendered{render_alerts({}), 0});
+      for (const auto& [id, store] : owners->stores)
+        self->request(store, read_timeout, alerts_atom_v)
+          .then(
+            [gathered, promise](std::vector<domain::stock_alert>& alerts) mutable {
+              std::ranges::move(alerts, std::back_inserter(gathered->alerts));
+              if (--gathered->waiting == 0 && !gathered->failed) {
+                std::ranges::sort(gathered->alerts, {}, &domain::stock_alert::id);
+                promise.deliver(rendered{render_alerts(gathered->alerts), 0});
+              }
+            },
+            [gathered, promise](caf::error& err) mutable {
+              if (!gathered->failed)
+                promise.deliver(std::move(err));
+              gathered->failed = true;
+              --gathered->waiting;
+            });
+      return promise;
+    },
+    [self, owners](sell_atom, sale_request& request) -> caf::result<rendered> {
       auto found = owners->stores.find(request.store);
       if (found == owners->stores.end())
         return make_error(error_code::not_found);

@@ -14,7 +14,7 @@ namespace comptoir::actors {
 struct directory {
   catalogue_actor catalogue;
   std::unordered_map<domain::location_id, store_actor> stores;
-  location_actor warehouse;
+  warehouse_actor warehouse;
   /// A database session kept for readiness checks, apart from the owners' writers.
   database_actor probe;
   /// A pool of database actors for reads that no owner keeps in memory

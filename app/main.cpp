@@ -155,9 +155,14 @@ int serve(const config::settings& settings, const persistence::database_url& url
 
   actors::node running;
   try {
-    actors::node_settings node_config{url, settings.actors.workers, settings.database.readers,
-                                      {settings.sales.max_batch,
-                                       std::chrono::hours{settings.sales.idempotency_retention_hours}}};
+    std::chrono::hours key_retention{settings.sales.idempotency_retention_hours};
+    actors::node_settings node_config;
+    node_config.database = url;
+    node_config.workers = settings.actors.workers;
+    node_config.readers = settings.database.readers;
+    node_config.store = {settings.sales.max_batch, key_retention, settings.restock.auto_request,
+                         settings.restock.target_multiple};
+    node_config.warehouse = {key_retention, settings.faults.exit_between_transfer_sides};
     running = actors::start_node(system, node_config, locations);
   } catch (const std::invalid_argument& e) {
     spdlog::critical("cannot serve this database: {}", e.what());

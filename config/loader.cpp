@@ -43,6 +43,7 @@ constexpr integer_rule port_rule{1, 65535};
 constexpr integer_rule thread_rule{1, 1024};
 constexpr integer_rule worker_rule{1, 10'000};
 constexpr integer_rule reader_rule{1, 64};
+constexpr integer_rule multiple_rule{1, 100};
 constexpr integer_rule batch_rule{1, 10'000};
 constexpr integer_rule retention_rule{1, 24 * 365};
 constexpr integer_rule line_count_rule{1, 10'000};
@@ -171,7 +172,8 @@ public:
   explicit document_reader(std::string_view source) : source_(source) {}
 
   settings read(const toml::table& root) const {
-    allow_only(root, "", {"http", "actors", "database", "sales", "demo", "log", "tokens"});
+    allow_only(root, "",
+               {"http", "actors", "database", "sales", "restock", "faults", "demo", "log", "tokens"});
     settings result;
     if (const toml::table* http = section(root, "http")) {
       allow_only(*http, "http",
@@ -207,6 +209,17 @@ public:
                    result.sales.idempotency_retention_hours);
       read_integer(*sales, "sales", "max_lines", line_count_rule, result.sales.max_lines);
       read_integer(*sales, "sales", "max_quantity", quantity_rule, result.sales.max_quantity);
+    }
+    if (const toml::table* restock = section(root, "restock")) {
+      allow_only(*restock, "restock", {"auto_request", "target_multiple"});
+      read_bool(*restock, "restock", "auto_request", result.restock.auto_request);
+      read_integer(*restock, "restock", "target_multiple", multiple_rule,
+                   result.restock.target_multiple);
+    }
+    if (const toml::table* faults = section(root, "faults")) {
+      allow_only(*faults, "faults", {"exit_between_transfer_sides"});
+      read_bool(*faults, "faults", "exit_between_transfer_sides",
+                result.faults.exit_between_transfer_sides);
     }
     if (const toml::table* demo = section(root, "demo")) {
       allow_only(*demo, "demo", {"enabled"});

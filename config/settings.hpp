@@ -54,6 +54,23 @@ struct sales_settings {
   bool operator==(const sales_settings&) const = default;
 };
 
+struct restock_settings {
+  /// Stores file a restock request themselves when a product falls below its
+  /// reorder point, up to target_multiple x the reorder point.
+  bool auto_request = false;
+  std::int64_t target_multiple = 2;
+
+  bool operator==(const restock_settings&) const = default;
+};
+
+/// Fault injection for the tests only; never set in production.
+struct fault_settings {
+  /// Exit right after the logistics centre's side of a transfer commits.
+  bool exit_between_transfer_sides = false;
+
+  bool operator==(const fault_settings&) const = default;
+};
+
 /// An API token from the config file. Demo tokens are not listed here.
 struct token_settings {
   std::string token;
@@ -70,6 +87,8 @@ struct settings {
   actor_settings actors;
   database_settings database;
   sales_settings sales;
+  restock_settings restock;
+  fault_settings faults;
   // Off unless a file turns it on, so a hand-written production file cannot
   // expose demo tokens by leaving the key out.
   bool demo = false;

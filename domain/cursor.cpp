@@ -20,11 +20,11 @@ std::optional<std::int64_t> decode_cursor(std::string_view cursor) {
   return parse_id(cursor.substr(prefix.size()));
 }
 
-std::string encode_sale_cursor(std::string_view sale_id) {
+std::string encode_uuid_cursor(std::string_view sale_id) {
   return std::string{sale_prefix} + std::string{sale_id};
 }
 
-std::optional<std::string> decode_sale_cursor(std::string_view cursor) {
+std::optional<std::string> decode_uuid_cursor(std::string_view cursor) {
   if (!cursor.starts_with(sale_prefix) || !is_uuid(cursor.substr(sale_prefix.size())))
     return std::nullopt;
   return std::string{cursor.substr(sale_prefix.size())};

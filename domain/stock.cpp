@@ -49,6 +49,11 @@ void stock_ledger::commit_sale(const std::vector<basket_line>& lines) {
   ++version_;
 }
 
+void stock_ledger::set_reorder_point(product_id product, std::int64_t reorder_point) {
+  items_[index_of(product)].reorder_point = reorder_point;
+  ++version_;
+}
+
 void stock_ledger::commit_return(const std::vector<basket_line>& lines) {
   for (const auto& line : lines)
     items_[index_of(line.product)].on_hand += line.quantity;

@@ -45,8 +45,12 @@ public:
   void release(const std::vector<basket_line>& lines);
   /// Turns a reservation into a committed sale.
   void commit_sale(const std::vector<basket_line>& lines);
-  /// Committed returns put units back.
+  /// Committed returns and received transfers put units back.
   void commit_return(const std::vector<basket_line>& lines);
+  /// Sets a product's reorder point (the product must be held).
+  void set_reorder_point(product_id product, std::int64_t reorder_point);
+  /// The item of a held product.
+  const stock_item& item(product_id product) const { return items_[index_of(product)]; }
 
 private:
   std::size_t index_of(product_id product) const;

@@ -4,6 +4,7 @@
 #include "actors/frontend_actor.hpp"
 #include "domain/cursor.hpp"
 #include "domain/parse.hpp"
+#include "domain/restock.hpp"
 #include "domain/timestamp.hpp"
 #include "net/json_body.hpp"
 #include "net/problem.hpp"
@@ -22,6 +23,7 @@ namespace {
 
 constexpr std::int32_t default_page_size = 50;
 constexpr std::int32_t max_page_size = 500;
+constexpr std::int64_t max_reorder_point = 1'000'000'000;
 
 response json_ok(std::string body) {
   return response{200, "application/json", std::move(body), {}};
@@ -77,6 +79,8 @@ response problem_from(const caf::error& err, std::string_view not_found_detail,
                           client_context(err));
     case error_code::key_reused:
       return problem(422, "This Idempotency-Key was used with another request.", request_id);
+    case error_code::state_conflict:
+      return problem(409, client_context(err), request_id);
     }
   }
   if (err == caf::sec::request_timeout || err == caf::sec::request_receiver_down) {
@@ -186,19 +190,25 @@ void api::impl::handle(request& incoming, responder& reply) const {
     }
   }
 
-  // The id in the path, when the route has one: malformed is 400, unknown is 404.
-  bool names_sale = matched.id == route_id::sale_get || matched.id == route_id::return_create;
+  // The ids in the path, when the route has them: malformed is 400, unknown is 404.
+  // Sales and restock requests have UUIDs; everything else integers.
+  bool names_uuid = matched.id == route_id::sale_get || matched.id == route_id::return_create ||
+                    matched.id == route_id::restock_approve ||
+                    matched.id == route_id::restock_reject;
   std::optional<std::int64_t> path_id;
+  std::optional<std::int64_t> second_id;
   std::string sale_id;
-  if (names_sale) {
+  if (names_uuid) {
     sale_id = std::string{found.captures.front()};
     if (!domain::is_uuid(sale_id))
-      return reply(problem(400, "The sale id in the path must be a UUID.", id,
+      return reply(problem(400, "The id in the path must be a UUID.", id,
                            {{"id", "expected a lower-case UUID"}}));
   } else if (!found.captures.empty()) {
     path_id = domain::parse_id(found.captures.front());
-    if (!path_id)
-      return reply(problem(400, "The id in the path must be a positive integer.", id,
+    if (found.captures.size() > 1)
+      second_id = domain::parse_id(found.captures[1]);
+    if (!path_id || (found.captures.size() > 1 && !second_id))
+      return reply(problem(400, "The ids in the path must be positive integers.", id,
                            {{"id", "expected an integer between 1 and 9223372036854775807"}}));
   }
 
@@ -263,10 +273,80 @@ void api::impl::handle(request& incoming, responder& reply) const {
   case route_id::stores_list:
     return ask_rendered(std::move(reply), id, "", actors::list_atom_v, actors::stores_atom_v);
   case route_id::store_stock:
+  case route_id::warehouse_stock: {
+    bool below_reorder_only = false;
+    if (auto* below = find_param(*target, "below_reorder")) {
+      if (*below != "true" && *below != "false")
+        return reply(problem(400, "Some query parameters are invalid.", id,
+                             {{"below_reorder", "expected true or false"}}));
+      below_reorder_only = *below == "true";
+    }
+    if (matched.id == route_id::warehouse_stock)
+      return ask_rendered(std::move(reply), id, "", caf::get_atom_v, actors::warehouse_atom_v,
+                          below_reorder_only);
     return ask_rendered(std::move(reply), id, "There is no store " + std::to_string(*path_id) + ".",
-                        caf::get_atom_v, actors::stock_atom_v, domain::location_id{*path_id});
-  case route_id::warehouse_stock:
-    return ask_rendered(std::move(reply), id, "", caf::get_atom_v, actors::warehouse_atom_v);
+                        caf::get_atom_v, actors::stock_atom_v, domain::location_id{*path_id},
+                        below_reorder_only);
+  }
+  case route_id::reorder_point_set: {
+    auto value = decode_reorder_point(incoming.body);
+    if (!value.malformed.empty())
+      return reply(problem(400, value.malformed, id));
+    if (value.reorder_point < 0 || value.reorder_point > max_reorder_point)
+      return reply(problem(422, "Some fields are invalid.", id,
+                           {{"reorder_point", "must be between 0 and 1000000000"}}));
+    return ask_rendered(std::move(reply), id,
+                        "Store " + std::to_string(*path_id) + " does not stock product " +
+                          std::to_string(*second_id) + ".",
+                        actors::reorder_atom_v, domain::location_id{*path_id},
+                        domain::product_id{*second_id}, value.reorder_point);
+  }
+  case route_id::restock_create: {
+    auto lines = read_lines(incoming);
+    if (auto* refused = std::get_if<response>(&lines))
+      return reply(std::move(*refused));
+    auto wanted = std::move(std::get<0>(lines));
+    auto digest = fingerprint("restock", std::to_string(*path_id), wanted);
+    return ask_created(std::move(reply), id, "There is no store " + std::to_string(*path_id) + ".",
+                       actors::restock_atom_v, domain::location_id{*path_id}, std::move(wanted),
+                       std::move(idempotency_key), std::move(digest));
+  }
+  case route_id::restock_list: {
+    domain::restock_query query;
+    std::vector<field_error> errors;
+    if (caller->who == domain::role::clerk)
+      query.store = caller->store;
+    if (auto* status = find_param(*target, "status")) {
+      if (auto parsed = domain::parse_restock_status(*status))
+        query.status = *parsed;
+      else
+        errors.push_back({"status", "expected pending, approved, fulfilled or rejected"});
+    }
+    query.limit = default_page_size;
+    if (auto* limit = find_param(*target, "limit")) {
+      if (auto parsed = domain::parse_limit(*limit, max_page_size))
+        query.limit = *parsed;
+      else
+        errors.push_back({"limit", "expected an integer between 1 and 500"});
+    }
+    if (auto* cursor = find_param(*target, "cursor")) {
+      if (auto before = domain::decode_uuid_cursor(*cursor))
+        query.before_id = *before;
+      else
+        errors.push_back({"cursor", "not a cursor this server gave out"});
+    }
+    if (!errors.empty())
+      return reply(problem(400, "Some query parameters are invalid.", id, errors));
+    return ask_rendered(std::move(reply), id, "", actors::list_atom_v, std::move(query));
+  }
+  case route_id::restock_approve:
+    return ask_rendered(std::move(reply), id, "There is no restock request " + sale_id + ".",
+                        actors::approve_atom_v, sale_id, std::move(idempotency_key));
+  case route_id::restock_reject:
+    return ask_rendered(std::move(reply), id, "There is no restock request " + sale_id + ".",
+                        actors::reject_atom_v, sale_id);
+  case route_id::alerts_list:
+    return ask_rendered(std::move(reply), id, "", actors::alerts_atom_v);
   case route_id::sale_create: {
     auto lines = read_lines(incoming);
     if (auto* refused = std::get_if<response>(&lines))
@@ -313,7 +393,7 @@ void api::impl::handle(request& incoming, responder& reply) const {
         errors.push_back({"limit", "expected an integer between 1 and 500"});
     }
     if (auto* cursor = find_param(*target, "cursor")) {
-      if (auto before = domain::decode_sale_cursor(*cursor))
+      if (auto before = domain::decode_uuid_cursor(*cursor))
         query.before_id = *before;
       else
         errors.push_back({"cursor", "not a cursor this server gave out"});

@@ -82,6 +82,19 @@ decoded_lines decode_lines(std::string_view body) {
   return decoded;
 }
 
+decoded_reorder_point decode_reorder_point(std::string_view body) {
+  decoded_reorder_point decoded;
+  boost::system::error_code ec;
+  auto document = json::parse(body, ec);
+  const auto* object = ec ? nullptr : document.if_object();
+  auto member = object ? read_integer(*object, "reorder_point") : integer_member{};
+  if (!member.present || !member.integral)
+    decoded.malformed = R"(The body must be an object with an integer "reorder_point".)";
+  else
+    decoded.reorder_point = member.in_range ? member.value : -1;
+  return decoded;
+}
+
 std::string fingerprint(std::string_view kind, std::string_view target,
                         const std::vector<domain::basket_line>& lines) {
   std::string canonical{kind};

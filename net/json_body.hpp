@@ -23,6 +23,15 @@ struct decoded_lines {
 /// `{"lines": [{"product_id": 1, "quantity": 2}, ...]}`; other members are ignored.
 decoded_lines decode_lines(std::string_view body);
 
+struct decoded_reorder_point {
+  std::int64_t reorder_point = 0;
+  /// Set when the body is not `{"reorder_point": <integer>}`: a 400.
+  std::string malformed;
+};
+
+/// `{"reorder_point": 12}`; range checks are the caller's.
+decoded_reorder_point decode_reorder_point(std::string_view body);
+
 /// A stable digest of what a write request asks for, to tell a retry (same
 /// digest) from a reuse of its Idempotency-Key for something else.
 std::string fingerprint(std::string_view kind, std::string_view target,

@@ -42,6 +42,7 @@ router router::comptoir_routes() {
   const auto any_role = access_rule::any_role();
   // Clerks sell and take returns at their own store's till only.
   const auto till = access_rule{}.with(role::admin).with(role::clerk).clerk_of_own_store_only();
+  const auto logistics = access_rule{}.with(role::admin).with(role::logistics);
   const auto sales_readers =
     access_rule{}.with(role::admin).with(role::hq).with(role::clerk).clerk_of_own_store_only();
   return router{{
@@ -61,7 +62,16 @@ router router::comptoir_routes() {
      access_rule{}.with(role::admin).with(role::hq).with(role::clerk)},
     {method::post, "/api/v1/sales/{id}/returns", route_id::return_create,
      access_rule{}.with(role::admin).with(role::clerk)},
-  }};
+      {method::patch, "/api/v1/stores/{id}/stock/{product_id}", route_id::reorder_point_set,
+     access_rule{}.with(role::admin).with(role::hq).with(role::logistics)},
+    {method::post, "/api/v1/stores/{id}/restock-requests", route_id::restock_create, till},
+    // A clerk sees their own store's requests only (the handler filters).
+    {method::get, "/api/v1/restock-requests", route_id::restock_list, any_role},
+    {method::post, "/api/v1/restock-requests/{id}/approve", route_id::restock_approve, logistics},
+    {method::post, "/api/v1/restock-requests/{id}/reject", route_id::restock_reject, logistics},
+    {method::get, "/api/v1/alerts", route_id::alerts_list,
+     access_rule{}.with(role::admin).with(role::hq).with(role::logistics)},
+}};
 }
 
 route_match router::match(net::method method, std::string_view path) const {

@@ -23,6 +23,12 @@ enum class route_id {
   sales_list,
   sale_get,
   return_create,
+  reorder_point_set,
+  restock_create,
+  restock_list,
+  restock_approve,
+  restock_reject,
+  alerts_list,
 };
 
 struct route {

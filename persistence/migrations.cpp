@@ -110,6 +110,23 @@ constexpr std::string_view sales_and_keys_indexes[] = {
     "CREATE INDEX idempotency_keys_by_time ON idempotency_keys (created_at)",
 };
 
+// At most one open alert per store, product and kind; restock requests listed
+// by store, newest first, and a store's requests in transit.
+constexpr std::string_view stock_alerts_and_restock_indexes[] = {
+    R"sql(CREATE TABLE stock_alerts (
+  id TEXT PRIMARY KEY,
+  store_id BIGINT NOT NULL REFERENCES locations (id),
+  product_id BIGINT NOT NULL REFERENCES products (id),
+  kind TEXT NOT NULL CHECK (kind IN ('low_stock', 'out_of_stock')),
+  raised_at TEXT NOT NULL,
+  cleared_at TEXT))sql",
+
+    "CREATE UNIQUE INDEX stock_alerts_open ON stock_alerts (store_id, product_id, kind)"
+    " WHERE cleared_at IS NULL",
+
+    "CREATE INDEX restock_requests_by_store_and_id ON restock_requests (store_id, id)",
+};
+
 struct migration {
   int version;
   std::string_view name;
@@ -120,6 +137,7 @@ struct migration {
 constexpr migration all_migrations[] = {
     {1, "initial schema", initial_schema},
     {2, "sales and idempotency key indexes", sales_and_keys_indexes},
+    {3, "stock alerts and restock request index", stock_alerts_and_restock_indexes},
 };
 
 // -- bookkeeping SQL ----------------------------------------------------------

@@ -1,5 +1,8 @@
 #include "persistence/sale_repository.hpp"
 
+#include "persistence/array_literal.hpp"
+#include "persistence/write_transaction.hpp"
+
 #include <soci/soci.h>
 
 #include <algorithm>
@@ -19,8 +22,6 @@ namespace {
 // rows from arrays (`unnest`), bound as array literals.
 
 // -- SQL: SQLite ----------------------------------------------------------------
-
-constexpr auto sqlite_begin_immediate = "BEGIN IMMEDIATE";
 
 constexpr auto sqlite_insert_key =
     "INSERT INTO idempotency_keys"
@@ -130,70 +131,6 @@ constexpr auto select_keys_of_scope =
     " ORDER BY created_at, idempotency_key";
 
 constexpr auto delete_keys_before = "DELETE FROM idempotency_keys WHERE created_at < :before";
-
-// -- transactions -------------------------------------------------------------------
-
-/// Rolls back unless committed.
-class write_transaction {
-public:
-  write_transaction(soci::session& sql, dialect kind) : sql_(sql) {
-    // SQLite: take the write lock at once rather than fail to upgrade later.
-    if (kind == dialect::sqlite)
-      sql_ << sqlite_begin_immediate;
-    else
-      sql_.begin();
-  }
-  ~write_transaction() {
-    if (committed_)
-      return;
-    try {
-      sql_.rollback();
-    } catch (const std::exception&) {
-      // A lost connection has rolled back already; a destructor must not throw.
-    }
-  }
-  write_transaction(const write_transaction&) = delete;
-  write_transaction& operator=(const write_transaction&) = delete;
-
-  void commit() {
-    sql_.commit();
-    committed_ = true;
-  }
-
-private:
-  soci::session& sql_;
-  bool committed_ = false;
-};
-
-// -- PostgreSQL array literals -----------------------------------------------------
-
-std::string text_array(const std::vector<std::string>& values) {
-  std::string literal = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i > 0)
-      literal += ',';
-    literal += '"';
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\')
-        literal += '\\';
-      literal += c;
-    }
-    literal += '"';
-  }
-  literal += '}';
-  return literal;
-}
-
-template <class Integer> std::string integer_array(const std::vector<Integer>& values) {
-  std::string literal = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i > 0)
-      literal += ',';
-    literal += std::to_string(values[i]);
-  }
-  literal += '}';
-  return literal;
-}
 
 // -- idempotency keys ----------------------------------------------------------------
 

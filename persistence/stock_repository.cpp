@@ -2,6 +2,9 @@
 
 #include <soci/soci.h>
 
+#include <stdexcept>
+#include <string>
+
 namespace comptoir::persistence {
 
 namespace {
@@ -14,6 +17,10 @@ constexpr auto select_priced_stock_of_location =
     "SELECT s.product_id, s.on_hand, s.reorder_point, p.price_cents"
     " FROM stock s JOIN products p ON p.id = s.product_id"
     " WHERE s.location_id = :location_id ORDER BY s.product_id";
+
+constexpr auto update_reorder_point =
+    "UPDATE stock SET reorder_point = :reorder_point"
+    " WHERE location_id = :location_id AND product_id = :product_id";
 
 } // namespace
 
@@ -39,6 +46,18 @@ std::vector<priced_stock_item> stock_repository::load_with_prices(domain::locati
   while (query.fetch())
     items.push_back(row);
   return items;
+}
+
+void stock_repository::set_reorder_point(domain::location_id where, domain::product_id product,
+                                         std::int64_t reorder_point) {
+  if (reorder_point < 0)
+    throw std::invalid_argument("a reorder point cannot be negative");
+  soci::statement update = (sql_.prepare << update_reorder_point, soci::use(reorder_point),
+                            soci::use(where.value), soci::use(product.value));
+  update.execute(true);
+  if (update.get_affected_rows() != 1)
+    throw std::invalid_argument("location " + std::to_string(where.value) +
+                                " holds no stock of product " + std::to_string(product.value));
 }
 
 } // namespace comptoir::persistence

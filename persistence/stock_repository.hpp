@@ -29,6 +29,12 @@ public:
   /// The same rows with each product's price, in one query.
   std::vector<priced_stock_item> load_with_prices(domain::location_id where);
 
+  /// Sets the level below which `product` runs low at `where`. Throws
+  /// std::invalid_argument for a negative point or when `where` holds no stock
+  /// row for `product`.
+  void set_reorder_point(domain::location_id where, domain::product_id product,
+                         std::int64_t reorder_point);
+
 private:
   soci::session& sql_;
 };

@@ -77,7 +77,7 @@ TEST_CASE_FIXTURE(node_fixture, "a store's stock read through the pool equals th
   auto session = persistence::open_session(url);
   auto rows = persistence::stock_repository{*session}.load(domain::location_id{1});
   REQUIRE(!rows.empty());
-  auto view = ask(caf::get_atom_v, actors::stock_atom_v, domain::location_id{1});
+  auto view = ask(caf::get_atom_v, actors::stock_atom_v, domain::location_id{1}, false);
   REQUIRE(view);
   auto body = json::parse(view->body).as_object();
   CHECK(body.at("store_id").as_int64() == 1);
@@ -95,16 +95,16 @@ TEST_CASE_FIXTURE(node_fixture, "the logistics centre is not a store") {
   auto warehouse =
       std::ranges::find(locations, domain::location_kind::warehouse, &domain::location::kind);
   REQUIRE(warehouse != locations.end());
-  auto as_store = ask(caf::get_atom_v, actors::stock_atom_v, warehouse->id);
+  auto as_store = ask(caf::get_atom_v, actors::stock_atom_v, warehouse->id, false);
   REQUIRE(!as_store);
   CHECK(is_not_found(as_store.error()));
-  auto view = ask(caf::get_atom_v, actors::warehouse_atom_v);
+  auto view = ask(caf::get_atom_v, actors::warehouse_atom_v, false);
   REQUIRE(view);
   CHECK(json::parse(view->body).at("warehouse_id").as_int64() == warehouse->id.value);
 }
 
 TEST_CASE_FIXTURE(node_fixture, "an unknown store or product is not found") {
-  auto store = ask(caf::get_atom_v, actors::stock_atom_v, domain::location_id{4242});
+  auto store = ask(caf::get_atom_v, actors::stock_atom_v, domain::location_id{4242}, false);
   REQUIRE(!store);
   CHECK(is_not_found(store.error()));
   auto item = ask(caf::get_atom_v, domain::product_id{4242});

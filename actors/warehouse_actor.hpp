@@ -1,0 +1,49 @@
+#pragma once
+// The actor that owns the logistics centre: its stock, and the approval of
+// restock requests (the first side of a transfer).
+
+#include "actors/protocol.hpp"
+#include "actors/views.hpp"
+#include "domain/stock.hpp"
+#include "domain/uuid.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <chrono>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace comptoir::actors {
+
+struct warehouse_settings {
+  /// How long an approval's Idempotency-Key is remembered.
+  std::chrono::hours key_retention{24};
+  /// Test hook: exit the process right after the logistics centre's side of a
+  /// transfer is committed, before the store's side.
+  bool exit_between_transfer_sides = false;
+};
+
+struct warehouse_state {
+  domain::location where;
+  database_actor db;
+  std::unordered_map<domain::location_id, store_actor> stores;
+  warehouse_settings settings;
+  domain::stock_ledger ledger;
+  stock_view rendered_stock;
+  domain::uuid_v7_generator ids;
+  /// Requests whose approval is under way, so a second approval waits its turn.
+  std::unordered_set<std::string> approving;
+  /// Idempotency-Keys of approvals: key -> request id.
+  std::unordered_map<std::string, std::string> approval_keys;
+  static inline const char* name = "warehouse";
+};
+
+/// Loads the centre's stock and recent approval keys through `db`, then lands
+/// every transfer left in transit (approved, not yet fulfilled) at its store.
+warehouse_actor::behavior_type warehouse(warehouse_actor::stateful_pointer<warehouse_state> self,
+                                         database_actor db, domain::location where,
+                                         std::unordered_map<domain::location_id, store_actor> stores,
+                                         warehouse_settings settings);
+
+} // namespace comptoir::actors
