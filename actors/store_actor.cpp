@@ -425,39 +425,42 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
                   to_string(err));
     self->quit(err);
   };
-  // await: nothing is served before the stock, prices and keys are in memory.
+  // await: nothing is served before the stock, prices, keys and alerts are in
+  // memory. Awaited responses are handled last-requested first, so what needs
+  // the ledger is requested once the ledger is there.
+  auto since = domain::format_timestamp(clock::now() - settings.key_retention);
   self->request(db, caf::infinite, load_atom_v, prices_atom_v, state.where.id)
     .await(
-      [self](std::vector<domain::stock_item>& items, std::vector<std::int64_t>& prices) {
+      [self, since, fail_start](std::vector<domain::stock_item>& items,
+                                std::vector<std::int64_t>& prices) {
         auto& state = self->state;
         for (std::size_t i = 0; i < items.size(); ++i)
           state.prices.emplace(items[i].product, prices[i]);
         state.ledger = domain::stock_ledger{std::move(items)};
-      },
-      fail_start);
-  auto since = domain::format_timestamp(clock::now() - settings.key_retention);
-  self
-    ->request(db, caf::infinite, load_atom_v, keys_atom_v,
-              std::vector<std::string>{scope_of(state, true), scope_of(state, false)}, since)
-    .await(
-      [self](std::vector<domain::idempotency_record>& records) {
-        std::ranges::sort(records, {}, &domain::idempotency_record::created_at);
-        for (const auto& record : records)
-          remember_key(self->state, record);
-      },
-      fail_start);
-  // Alerts left open or missing by a crash are put right against the stock.
-  self->request(db, caf::infinite, load_atom_v, alerts_atom_v, state.where.id)
-    .await(
-      [self](std::vector<domain::stock_alert>& open) {
-        auto& state = self->state;
-        std::vector<domain::product_id> products;
-        for (auto& alert : open)
-          if (state.ledger.holds(alert.product))
-            state.alerts.emplace(std::pair{alert.product, alert.kind}, std::move(alert));
-        for (const auto& item : state.ledger.items())
-          products.push_back(item.product);
-        update_alerts(self, products);
+        self
+          ->request(state.db, caf::infinite, load_atom_v, keys_atom_v,
+                    std::vector<std::string>{scope_of(state, true), scope_of(state, false)}, since)
+          .await(
+            [self](std::vector<domain::idempotency_record>& records) {
+              std::ranges::sort(records, {}, &domain::idempotency_record::created_at);
+              for (const auto& record : records)
+                remember_key(self->state, record);
+            },
+            fail_start);
+        // Alerts left open or missing by a crash are put right against the stock.
+        self->request(state.db, caf::infinite, load_atom_v, alerts_atom_v, state.where.id)
+          .await(
+            [self](std::vector<domain::stock_alert>& open) {
+              auto& state = self->state;
+              std::vector<domain::product_id> products;
+              for (auto& alert : open)
+                if (state.ledger.holds(alert.product))
+                  state.alerts.emplace(std::pair{alert.product, alert.kind}, std::move(alert));
+              for (const auto& item : state.ledger.items())
+                products.push_back(item.product);
+              update_alerts(self, products);
+            },
+            fail_start);
       },
       fail_start);
   self->delayed_send(self, std::chrono::hours{1}, purge_atom_v);
