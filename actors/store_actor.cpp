@@ -479,9 +479,13 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     [self](fulfil_atom, const std::string& id,
            const std::vector<domain::basket_line>& lines) -> caf::result<bool> {
       auto& state = self->state;
-      for (const auto& line : lines)
-        if (!state.ledger.holds(line.product))
-          return make_error(error_code::invalid, "[]");
+      std::vector<domain::field_problem> unknown;
+      for (std::size_t i = 0; i < lines.size(); ++i)
+        if (!state.ledger.holds(lines[i].product))
+          unknown.push_back({"lines[" + std::to_string(i) + "].product_id",
+                             "this store has no stock line for this product"});
+      if (!unknown.empty())
+        return make_error(error_code::invalid, render_field_problems(unknown));
       auto promise = self->make_response_promise<bool>();
       auto now = domain::format_timestamp(clock::now());
       self->request(state.db, caf::infinite, fulfil_atom_v, id, state.where.id, lines, now)

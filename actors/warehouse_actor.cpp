@@ -48,11 +48,18 @@ void land(self_pointer self, domain::restock_request request, std::optional<prom
           promise->deliver(rendered{render_restock(request), 0});
       },
       [self, request, promise](caf::error& err) mutable {
-        spdlog::warn("warehouse: restock request {} not landed at store {} yet: {}", request.id,
-                     request.store.value, to_string(err));
         self->state.approving.erase(request.id);
         if (promise)
           promise->deliver(make_error(error_code::unavailable, "transfer in transit"));
+        if (err == make_error(error_code::invalid)) {
+          // Retrying cannot help: the store has no stock line for a product.
+          spdlog::error("warehouse: restock request {} cannot land at store {}: {}; it stays "
+                        "approved (in transit) until the store stocks the product",
+                        request.id, request.store.value, to_string(err));
+          return;
+        }
+        spdlog::warn("warehouse: restock request {} not landed at store {} yet: {}", request.id,
+                     request.store.value, to_string(err));
         self->delayed_send(self, landing_retry, fulfil_atom_v, std::move(request));
       });
 }

@@ -5,6 +5,7 @@
 #include "domain/cursor.hpp"
 #include "domain/parse.hpp"
 #include "domain/product_query.hpp"
+#include "domain/restock.hpp"
 #include "domain/stock.hpp"
 #include "domain/timestamp.hpp"
 #include "domain/uuid.hpp"
@@ -313,4 +314,33 @@ TEST_CASE("a sale cursor carries a sale id and nothing else") {
   CHECK(!decode_uuid_cursor("s1.not-a-uuid"));
   CHECK(!decode_uuid_cursor(encode_cursor(5)));
   CHECK(!is_uuid("01A22433-C79D-718D-BBB8-3DAB87EC3473"));
+}
+
+// -- restocking ---------------------------------------------------------------------
+
+TEST_CASE("a product is low below its reorder point and out of stock at zero") {
+  using kinds = std::vector<alert_kind>;
+  CHECK(alerts_for(10, 5) == kinds{});
+  CHECK(alerts_for(5, 5) == kinds{});
+  CHECK(alerts_for(4, 5) == kinds{alert_kind::low_stock});
+  CHECK(alerts_for(0, 5) == kinds{alert_kind::low_stock, alert_kind::out_of_stock});
+  CHECK(alerts_for(0, 0) == kinds{alert_kind::out_of_stock});
+}
+
+TEST_CASE("restock statuses and alert kinds parse from their names and back") {
+  for (auto status : {restock_status::pending, restock_status::approved,
+                      restock_status::fulfilled, restock_status::rejected})
+    CHECK(parse_restock_status(to_string(status)) == status);
+  CHECK(!parse_restock_status("in_transit"));
+  for (auto kind : {alert_kind::low_stock, alert_kind::out_of_stock})
+    CHECK(parse_alert_kind(to_string(kind)) == kind);
+  CHECK(!parse_alert_kind("low"));
+}
+
+TEST_CASE("a reorder point change bumps the ledger's version") {
+  stock_ledger ledger{{{product_id{1}, 3, 1}}};
+  auto version = ledger.version();
+  ledger.set_reorder_point(product_id{1}, 7);
+  CHECK(ledger.item(product_id{1}).reorder_point == 7);
+  CHECK(ledger.version() > version);
 }
