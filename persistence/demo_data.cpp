@@ -1,7 +1,9 @@
 #include "persistence/demo_data.hpp"
 
 #include "persistence/setup_transaction.hpp"
-#include "persistence/utc_timestamp.hpp"
+#include "domain/timestamp.hpp"
+
+#include <chrono>
 
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
@@ -153,7 +155,7 @@ void insert_locations(soci::session& sql) {
 }
 
 void insert_products(soci::session& sql) {
-  const std::string now = utc_timestamp_now();
+  const std::string now = domain::format_timestamp(std::chrono::system_clock::now());
   std::vector<std::int64_t> ids, prices;
   std::vector<std::string> skus, names, categories, descriptions, updated_at;
   std::int64_t id = 0;

@@ -1,7 +1,9 @@
 #include "persistence/migrations.hpp"
 
 #include "persistence/setup_transaction.hpp"
-#include "persistence/utc_timestamp.hpp"
+#include "domain/timestamp.hpp"
+
+#include <chrono>
 
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
@@ -206,7 +208,7 @@ int migrate(soci::session& sql, dialect kind) {
     for (auto statement : m.statements)
       sql << render(statement, kind);
     const std::string name{m.name};
-    const std::string applied_at = utc_timestamp_now();
+    const std::string applied_at = domain::format_timestamp(std::chrono::system_clock::now());
     sql << record_migration, soci::use(m.version), soci::use(name), soci::use(applied_at);
     transaction.commit();
     ++applied;
