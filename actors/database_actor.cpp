@@ -54,8 +54,11 @@ database_actor::behavior_type database(database_actor::stateful_pointer<database
     // No message is handled after quit; the behaviour below only completes the type.
     self->quit(make_error(error_code::unavailable, "cannot open a database session"));
   }
-  auto sales = [self](soci::session& db) {
-    return persistence::sale_repository{db, self->state.kind};
+  auto sales = [self](soci::session& db) -> persistence::sale_repository& {
+    auto& state = self->state;
+    if (!state.sales)
+      state.sales = std::make_unique<persistence::sale_repository>(db, state.kind);
+    return *state.sales;
   };
   auto restocks = [self](soci::session& db) {
     return persistence::restock_repository{db, self->state.kind};

@@ -12,6 +12,10 @@ namespace soci {
 class session;
 }
 
+namespace comptoir::persistence {
+class sale_repository;
+}
+
 namespace comptoir::actors {
 
 struct database_state {
@@ -20,6 +24,9 @@ struct database_state {
   ~database_state();
   std::unique_ptr<soci::session> session;
   persistence::dialect kind = persistence::dialect::sqlite;
+  // Kept from call to call: it keeps its prepared commit statement (after
+  // `session`, so that it goes first).
+  std::unique_ptr<persistence::sale_repository> sales;
   static inline const char* name = "database";
 };
 

@@ -3,10 +3,13 @@
 #include "persistence/array_literal.hpp"
 #include "persistence/write_transaction.hpp"
 
+#include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -392,22 +395,20 @@ domain::sale_status parse_status(const std::string& text, const std::string& sal
 
 // -- group commit ------------------------------------------------------------------------
 
-domain::batch_result sale_repository::commit(const domain::commit_batch& batch) {
+namespace {
+
+void check_stores(const domain::commit_batch& batch) {
   for (const auto& write : batch.sales)
     if (write.sale.store != batch.store)
       throw std::invalid_argument("sale " + write.sale.id + " is not of the batch's store");
   for (const auto& write : batch.returns)
     if (write.record.store != batch.store)
       throw std::invalid_argument("return " + write.record.id + " is not of the batch's store");
+}
 
-  domain::batch_result result;
-  result.sales.resize(batch.sales.size());
-  result.returns.resize(batch.returns.size());
-  std::vector<bool> sale_committed(batch.sales.size(), true);
-  std::vector<bool> return_committed(batch.returns.size(), true);
-
-  // The writes with a key, sales then returns; a key used twice in the batch is
-  // inserted once, for its first write.
+/// The writes with a key, sales then returns; a key used twice in the batch is
+/// inserted once, for its first write.
+struct key_plan {
   struct keyed_write {
     bool is_sale;
     std::size_t index;
@@ -415,42 +416,47 @@ domain::batch_result sale_repository::commit(const domain::commit_batch& batch) 
   };
   std::vector<keyed_write> keyed;
   std::vector<const domain::idempotency_record*> keys;
+  /// Per key, its first write (an index into `keyed`).
   std::vector<std::size_t> first_writer;
+};
+
+key_plan plan_keys(const domain::commit_batch& batch) {
+  key_plan plan;
   std::map<key_id, std::size_t> key_index;
   const auto add_key = [&](bool is_sale, std::size_t index, const domain::idempotency_record& key) {
     if (key.key.empty())
       return;
-    const auto [at, added] = key_index.emplace(id_of(key), keys.size());
+    const auto [at, added] = key_index.emplace(id_of(key), plan.keys.size());
     if (added) {
-      keys.push_back(&key);
-      first_writer.push_back(keyed.size());
+      plan.keys.push_back(&key);
+      plan.first_writer.push_back(plan.keyed.size());
     }
-    keyed.push_back({is_sale, index, at->second});
+    plan.keyed.push_back({is_sale, index, at->second});
   };
   for (std::size_t i = 0; i < batch.sales.size(); ++i)
     add_key(true, i, batch.sales[i].key);
   for (std::size_t i = 0; i < batch.returns.size(); ++i)
     add_key(false, i, batch.returns[i].key);
+  return plan;
+}
 
-  write_transaction transaction(sql_, kind_);
-
-  const auto inserted = insert_keys(sql_, kind_, keys);
-  std::vector<key_id> stored_before;
-  for (std::size_t k = 0; k < keys.size(); ++k)
-    if (!inserted[k])
-      stored_before.push_back(id_of(*keys[k]));
-  const auto stored = load_stored_keys(sql_, kind_, stored_before);
-  for (std::size_t w = 0; w < keyed.size(); ++w) {
-    const auto& write = keyed[w];
+/// Per write with a key that was not inserted for it: the record it gets, and
+/// nothing of it commits.
+void answer_taken_keys(const key_plan& plan, const std::vector<bool>& inserted,
+                       const std::map<key_id, domain::idempotency_record>& stored,
+                       domain::batch_result& result, std::vector<bool>& sale_committed,
+                       std::vector<bool>& return_committed) {
+  for (std::size_t w = 0; w < plan.keyed.size(); ++w) {
+    const auto& write = plan.keyed[w];
     std::optional<domain::idempotency_record> answer;
     if (!inserted[write.key]) {
-      const auto found = stored.find(id_of(*keys[write.key]));
+      const auto found = stored.find(id_of(*plan.keys[write.key]));
       // Only a purge between the INSERT and the SELECT could remove it.
       if (found == stored.end())
         throw std::runtime_error("idempotency key vanished during the commit");
       answer = found->second;
-    } else if (first_writer[write.key] != w) {
-      answer = *keys[write.key];
+    } else if (plan.first_writer[write.key] != w) {
+      answer = *plan.keys[write.key];
     }
     if (!answer)
       continue;
@@ -462,7 +468,281 @@ domain::batch_result sale_repository::commit(const domain::commit_batch& batch) 
       return_committed[write.index] = false;
     }
   }
+}
 
+// -- PostgreSQL: a batch of sales in one statement ------------------------------------------
+//
+// One round trip per batch instead of six: BEGIN and COMMIT are folded away (a
+// single statement in autocommit is its own transaction) and the statement is
+// prepared once per connection, so PostgreSQL neither parses nor plans it again.
+// All the CTEs see the snapshot taken before the statement, so each step reads
+// what the previous one did only from its RETURNING rows: the sales from the
+// keys it inserted, the lines and the stock from the sales it inserted.
+// Errors roll the whole statement back; two are raised on purpose with a cast
+// that fails (SQL has no RAISE):
+// - a product without a stock row (as the stepwise UPDATE ... RETURNING check);
+// - a key that conflicted but that the statement's snapshot does not show: its
+//   writer committed during the statement. The batch is then committed in
+//   steps, whose SELECT of the stored keys takes a newer snapshot.
+// The CHECK (on_hand >= 0) constraint still stops stock from going below zero.
+
+constexpr auto postgresql_commit_sales_name = "comptoir_commit_sales_v1";
+constexpr int postgresql_commit_sales_parameters = 17;
+constexpr auto postgresql_key_not_visible = "comptoir: stored key not visible";
+
+constexpr auto postgresql_commit_sales =
+    "WITH k AS ("
+    " SELECT * FROM unnest(CAST($1 AS text[]), CAST($2 AS text[]), CAST($3 AS text[]),"
+    " CAST($4 AS integer[]), CAST($5 AS text[]), CAST($6 AS text[]))"
+    " WITH ORDINALITY AS k (scope, name, hash, status, body, created_at, n)),"
+    " new_keys AS ("
+    " INSERT INTO idempotency_keys"
+    " (scope, idempotency_key, request_hash, status_code, response_body, created_at)"
+    " SELECT scope, name, hash, status, body, created_at FROM k"
+    " ON CONFLICT (scope, idempotency_key) DO NOTHING"
+    " RETURNING scope, idempotency_key),"
+    " fresh AS ("
+    " SELECT k.n FROM k JOIN new_keys f ON f.scope = k.scope AND f.idempotency_key = k.name),"
+    " new_sales AS ("
+    " INSERT INTO sales (id, store_id, total_cents, status, created_at)"
+    " SELECT s.id, CAST($7 AS bigint), s.total_cents, s.status, s.created_at"
+    " FROM unnest(CAST($8 AS text[]), CAST($9 AS bigint[]), CAST($10 AS bigint[]),"
+    " CAST($11 AS text[]), CAST($12 AS text[]))"
+    " AS s (id, key_n, total_cents, status, created_at)"
+    " WHERE s.key_n = 0 OR s.key_n IN (SELECT n FROM fresh)"
+    " RETURNING id),"
+    " lines AS ("
+    " SELECT l.* FROM unnest(CAST($13 AS text[]), CAST($14 AS integer[]),"
+    " CAST($15 AS bigint[]), CAST($16 AS bigint[]), CAST($17 AS bigint[]))"
+    " AS l (sale_id, line_no, product_id, quantity, unit_price_cents)"
+    " WHERE l.sale_id IN (SELECT id FROM new_sales)),"
+    " new_lines AS ("
+    " INSERT INTO sale_lines (sale_id, line_no, product_id, quantity, unit_price_cents)"
+    " SELECT sale_id, line_no, product_id, quantity, unit_price_cents FROM lines),"
+    " sold AS ("
+    " SELECT product_id, CAST(sum(quantity) AS bigint) AS quantity FROM lines"
+    " GROUP BY product_id),"
+    " stocked AS ("
+    " UPDATE stock SET on_hand = stock.on_hand - sold.quantity FROM sold"
+    " WHERE stock.location_id = CAST($7 AS bigint) AND stock.product_id = sold.product_id"
+    " RETURNING stock.product_id)"
+    // The keys that were stored already, with their records.
+    " SELECT k.n, stored.request_hash, stored.status_code, stored.response_body,"
+    " stored.created_at, CASE WHEN stored.scope IS NULL"
+    " THEN CAST('comptoir: stored key not visible ' || k.n AS integer) END"
+    " FROM k LEFT JOIN idempotency_keys stored"
+    " ON stored.scope = k.scope AND stored.idempotency_key = k.name"
+    " WHERE k.n NOT IN (SELECT n FROM fresh)"
+    " UNION ALL"
+    " SELECT NULL, NULL, NULL, NULL, NULL,"
+    " CAST('comptoir: no stock row for product ' || sold.product_id"
+    " || ' at location ' || CAST($7 AS bigint) AS integer)"
+    " FROM sold WHERE sold.product_id NOT IN (SELECT product_id FROM stocked)";
+
+using pg_result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+PGconn* connection_of(soci::session& sql) {
+  // dialect::postgresql: the backend is SOCI's PostgreSQL one.
+  auto* backend = static_cast<soci::postgresql_session_backend*>(sql.get_backend());
+  if (backend == nullptr || backend->conn_ == nullptr)
+    throw std::runtime_error("no PostgreSQL connection");
+  return backend->conn_;
+}
+
+std::string sqlstate_of(const PGresult* result) {
+  const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  return state == nullptr ? std::string{} : std::string{state};
+}
+
+std::string error_of(PGconn* conn, const PGresult* result) {
+  const char* message = result != nullptr ? PQresultErrorMessage(result) : "";
+  if (message == nullptr || *message == '\0')
+    message = PQerrorMessage(conn);
+  std::string text = message == nullptr ? "" : message;
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  return text;
+}
+
+/// Prepares the statement on this connection; an earlier repository on the same
+/// connection may have prepared it already.
+void prepare_commit_sales(PGconn* conn) {
+  pg_result prepared(PQprepare(conn, postgresql_commit_sales_name, postgresql_commit_sales,
+                               postgresql_commit_sales_parameters, nullptr),
+                     &PQclear);
+  if (prepared && PQresultStatus(prepared.get()) == PGRES_COMMAND_OK)
+    return;
+  if (prepared && sqlstate_of(prepared.get()) == "42P05") // duplicate_prepared_statement
+    return;
+  throw std::runtime_error("cannot prepare the sales commit: " + error_of(conn, prepared.get()));
+}
+
+} // namespace
+
+struct sale_repository::prepared_commit {
+  /// The connection it is prepared on: a reconnect makes a new one.
+  PGconn* conn = nullptr;
+  int backend_pid = 0;
+};
+
+sale_repository::sale_repository(soci::session& sql, dialect kind)
+    : sql_(sql), kind_(kind), prepared_(std::make_unique<prepared_commit>()) {}
+
+sale_repository::~sale_repository() = default;
+
+domain::batch_result sale_repository::commit(const domain::commit_batch& batch) {
+  check_stores(batch);
+  // Returns are rare: their batches take the stepwise path.
+  if (kind_ == dialect::postgresql && batch.returns.empty()) {
+    if (auto result = commit_sales_at_once(batch))
+      return std::move(*result);
+  }
+  return commit_in_steps(batch);
+}
+
+std::optional<domain::batch_result>
+sale_repository::commit_sales_at_once(const domain::commit_batch& batch) {
+  const auto plan = plan_keys(batch);
+
+  // The keys, in plan order: key n (1-based) is plan.keys[n - 1].
+  std::vector<std::string> scopes, names, hashes, bodies, key_created_at;
+  std::vector<int> statuses;
+  for (const auto* key : plan.keys) {
+    scopes.push_back(key->scope);
+    names.push_back(key->key);
+    hashes.push_back(key->fingerprint);
+    statuses.push_back(key->status);
+    bodies.push_back(key->body);
+    key_created_at.push_back(key->created_at);
+  }
+  // A sale whose key an earlier sale of the batch uses never commits: not sent.
+  // The others go with their key's number, 0 for none.
+  std::vector<long long> key_of_sale(batch.sales.size(), 0);
+  std::vector<bool> sent(batch.sales.size(), true);
+  for (std::size_t w = 0; w < plan.keyed.size(); ++w) {
+    const auto& write = plan.keyed[w];
+    if (plan.first_writer[write.key] == w)
+      key_of_sale[write.index] = static_cast<long long>(write.key) + 1;
+    else
+      sent[write.index] = false;
+  }
+  sale_rows sales;
+  std::vector<long long> sale_keys;
+  sale_line_rows sale_lines;
+  for (std::size_t i = 0; i < batch.sales.size(); ++i) {
+    if (!sent[i])
+      continue;
+    const auto& sale = batch.sales[i].sale;
+    sales.id.push_back(sale.id);
+    sale_keys.push_back(key_of_sale[i]);
+    sales.total_cents.push_back(sale.total_cents);
+    sales.status.emplace_back(domain::to_string(sale.status));
+    sales.created_at.push_back(sale.created_at);
+    int line_no = 0;
+    for (const auto& line : sale.lines) {
+      sale_lines.sale_id.push_back(sale.id);
+      sale_lines.line_no.push_back(++line_no);
+      sale_lines.product_id.push_back(line.product.value);
+      sale_lines.quantity.push_back(line.quantity);
+      sale_lines.unit_price_cents.push_back(line.unit_price_cents);
+    }
+  }
+
+  const std::string values[postgresql_commit_sales_parameters] = {
+      text_array(scopes),
+      text_array(names),
+      text_array(hashes),
+      integer_array(statuses),
+      text_array(bodies),
+      text_array(key_created_at),
+      std::to_string(batch.store.value),
+      text_array(sales.id),
+      integer_array(sale_keys),
+      integer_array(sales.total_cents),
+      text_array(sales.status),
+      text_array(sales.created_at),
+      text_array(sale_lines.sale_id),
+      integer_array(sale_lines.line_no),
+      integer_array(sale_lines.product_id),
+      integer_array(sale_lines.quantity),
+      integer_array(sale_lines.unit_price_cents)};
+  const char* parameters[postgresql_commit_sales_parameters];
+  for (int i = 0; i < postgresql_commit_sales_parameters; ++i)
+    parameters[i] = values[i].c_str();
+
+  PGconn* conn = connection_of(sql_);
+  const auto execute = [&] {
+    if (prepared_->conn != conn || prepared_->backend_pid != PQbackendPID(conn)) {
+      prepared_->conn = nullptr;
+      prepare_commit_sales(conn);
+      prepared_->conn = conn;
+      prepared_->backend_pid = PQbackendPID(conn);
+    }
+    return pg_result(PQexecPrepared(conn, postgresql_commit_sales_name,
+                                    postgresql_commit_sales_parameters, parameters, nullptr,
+                                    nullptr, 0),
+                     &PQclear);
+  };
+  auto rows = execute();
+  if (rows && PQresultStatus(rows.get()) != PGRES_TUPLES_OK &&
+      sqlstate_of(rows.get()) == "26000") { // invalid_sql_statement_name: DISCARD ALL?
+    prepared_->conn = nullptr;
+    rows = execute();
+  }
+  if (!rows || PQresultStatus(rows.get()) != PGRES_TUPLES_OK) {
+    const auto message = error_of(conn, rows.get());
+    if (message.find(postgresql_key_not_visible) != std::string::npos)
+      return std::nullopt;
+    throw std::runtime_error("committing the sales failed: " + message);
+  }
+
+  std::vector<bool> inserted(plan.keys.size(), true);
+  std::map<key_id, domain::idempotency_record> stored;
+  const int count = PQntuples(rows.get());
+  for (int row = 0; row < count; ++row) {
+    if (PQgetisnull(rows.get(), row, 0) || PQgetisnull(rows.get(), row, 1))
+      throw std::runtime_error("unexpected row from the sales commit");
+    const auto n = std::stoull(PQgetvalue(rows.get(), row, 0));
+    if (n < 1 || n > plan.keys.size())
+      throw std::runtime_error("unexpected key number from the sales commit");
+    const auto& key = *plan.keys[n - 1];
+    inserted[n - 1] = false;
+    domain::idempotency_record record;
+    record.scope = key.scope;
+    record.key = key.key;
+    record.fingerprint = PQgetvalue(rows.get(), row, 1);
+    record.status = static_cast<std::int32_t>(std::stol(PQgetvalue(rows.get(), row, 2)));
+    record.body = PQgetvalue(rows.get(), row, 3);
+    record.created_at = PQgetvalue(rows.get(), row, 4);
+    stored.emplace(id_of(key), std::move(record));
+  }
+
+  domain::batch_result result;
+  result.sales.resize(batch.sales.size());
+  std::vector<bool> sale_committed(batch.sales.size(), true);
+  std::vector<bool> return_committed;
+  answer_taken_keys(plan, inserted, stored, result, sale_committed, return_committed);
+  return result;
+}
+
+domain::batch_result sale_repository::commit_in_steps(const domain::commit_batch& batch) {
+  domain::batch_result result;
+  result.sales.resize(batch.sales.size());
+  result.returns.resize(batch.returns.size());
+  std::vector<bool> sale_committed(batch.sales.size(), true);
+  std::vector<bool> return_committed(batch.returns.size(), true);
+  const auto plan = plan_keys(batch);
+  const auto& keys = plan.keys;
+
+  write_transaction transaction(sql_, kind_);
+
+  const auto inserted = insert_keys(sql_, kind_, keys);
+  std::vector<key_id> stored_before;
+  for (std::size_t k = 0; k < keys.size(); ++k)
+    if (!inserted[k])
+      stored_before.push_back(id_of(*keys[k]));
+  const auto stored = load_stored_keys(sql_, kind_, stored_before);
+  answer_taken_keys(plan, inserted, stored, result, sale_committed, return_committed);
   sale_rows sales;
   sale_line_rows sale_lines;
   for (std::size_t i = 0; i < batch.sales.size(); ++i) {

@@ -6,6 +6,7 @@
 #include "persistence/database_url.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,13 +19,19 @@ namespace comptoir::persistence {
 
 class sale_repository {
 public:
-  sale_repository(soci::session& sql, dialect kind) : sql_(sql), kind_(kind) {}
+  sale_repository(soci::session& sql, dialect kind);
+  ~sale_repository();
+  sale_repository(const sale_repository&) = delete;
+  sale_repository& operator=(const sale_repository&) = delete;
 
   /// Commits one store's batch in one transaction: per write, its idempotency
   /// key first; a write whose key is already stored (or taken by an earlier
   /// write of the batch) commits nothing and gets that record in the result.
   /// Then the sales, returns, sale statuses and the stock. On any error rolls
   /// back everything and throws (soci::soci_error or std::runtime_error).
+  /// On PostgreSQL a batch without returns is one prepared statement, its own
+  /// transaction: keep the repository to reuse it (it is prepared once per
+  /// connection, and again after a reconnect).
   domain::batch_result commit(const domain::commit_batch& batch);
 
   /// The store a sale was made in.
@@ -43,9 +50,18 @@ public:
   /// Deletes the keys created before `before`; returns how many.
   std::int64_t purge_keys(const std::string& before);
 
+  /// PostgreSQL's connection-level state of the single-statement commit.
+  struct prepared_commit;
+
 private:
+  domain::batch_result commit_in_steps(const domain::commit_batch& batch);
+  /// Nothing when the statement found a key it could not read (stored by a
+  /// transaction that committed during it): it rolled back, commit in steps.
+  std::optional<domain::batch_result> commit_sales_at_once(const domain::commit_batch& batch);
+
   soci::session& sql_;
   dialect kind_;
+  std::unique_ptr<prepared_commit> prepared_;
 };
 
 } // namespace comptoir::persistence

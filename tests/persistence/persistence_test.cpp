@@ -22,6 +22,7 @@
 #include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -645,6 +646,97 @@ TEST_CASE("a batch selling a product the store does not stock is rolled back and
   CHECK(db.count("SELECT COUNT(*) FROM sales") == 0);
   CHECK(db.count("SELECT COUNT(*) FROM idempotency_keys") == 0);
   CHECK(db.on_hand(1, 1) == 100);
+}
+
+TEST_CASE("a batch of sales only that would take stock below zero is rolled back whole") {
+  // On PostgreSQL a batch without returns is one statement: check it alone.
+  sales_database db;
+  const domain::location_id store{3};
+  *db.sql << "UPDATE stock SET on_hand = 2 WHERE location_id = 3 AND product_id = 1";
+  auto earlier = db.book.sale(store, {{2, 1}}, "key-earlier");
+  REQUIRE(all_committed(db.sales.commit(batch_of(store, {earlier}))));
+
+  auto fine = db.book.sale(store, {{2, 1}, {3, 1}}, "key-fine");
+  auto retried = db.book.sale(store, {{4, 1}}, "key-earlier");
+  auto too_many = db.book.sale(store, {{1, 2}, {5, 1}});
+  auto one_more = db.book.sale(store, {{1, 1}}, "key-more");
+  CHECK_THROWS(db.sales.commit(batch_of(store, {fine, retried, too_many, one_more})));
+  CHECK(db.count("SELECT COUNT(*) FROM sales") == 1);
+  CHECK(db.count("SELECT COUNT(*) FROM sale_lines") == 1);
+  CHECK(db.count("SELECT COUNT(*) FROM idempotency_keys") == 1);
+  CHECK(db.on_hand(3, 1) == 2);
+  CHECK(db.on_hand(3, 2) == 99);
+  CHECK(db.on_hand(3, 5) == 100);
+
+  // The same statement again, once the stock allows it.
+  const auto result = db.sales.commit(batch_of(store, {fine, retried, too_many}));
+  CHECK_FALSE(result.sales[0]);
+  REQUIRE(result.sales[1]);
+  CHECK(result.sales[1]->body == earlier.key.body);
+  CHECK_FALSE(result.sales[2]);
+  CHECK(db.on_hand(3, 1) == 0);
+  CHECK(db.on_hand(3, 2) == 98);
+  CHECK(db.on_hand(3, 3) == 99);
+  CHECK(db.on_hand(3, 4) == 100);
+  CHECK(db.on_hand(3, 5) == 99);
+  CHECK(db.count("SELECT COUNT(*) FROM sales") == 3);
+}
+
+TEST_CASE("a repository commits again after its session reconnected") {
+  sales_database db;
+  const domain::location_id store{1};
+  REQUIRE(all_committed(db.sales.commit(batch_of(store, {db.book.sale(store, {{1, 1}}, "k1")}))));
+  db.sql->reconnect();
+  REQUIRE(all_committed(db.sales.commit(batch_of(store, {db.book.sale(store, {{1, 1}}, "k2")}))));
+  // A second repository on the same session.
+  persistence::sale_repository other{*db.sql, db.url.kind};
+  REQUIRE(all_committed(other.commit(batch_of(store, {db.book.sale(store, {{1, 1}}, "k3")}))));
+  const auto again = other.commit(batch_of(store, {db.book.sale(store, {{1, 1}}, "k1")}));
+  REQUIRE(again.sales[0]);
+  CHECK(again.sales[0]->key == "k1");
+  CHECK(db.on_hand(1, 1) == 97);
+  CHECK(db.count("SELECT COUNT(*) FROM sales") == 3);
+}
+
+TEST_CASE("a key another session stores during the commit is answered with its record") {
+  sales_database db;
+  // SQLite has one writer at a time: nothing can be stored during a commit.
+  if (db.url.kind != persistence::dialect::postgresql)
+    return;
+  const domain::location_id store{2};
+  auto theirs = db.book.sale(store, {{1, 1}}, "key-raced");
+  auto ours = db.book.sale(store, {{1, 2}}, "key-raced");
+  auto other = db.book.sale(store, {{2, 1}}, "key-other");
+
+  const auto racer = persistence::open_session(db.url);
+  racer->begin();
+  const auto& key = theirs.key;
+  *racer << "INSERT INTO idempotency_keys (scope, idempotency_key, request_hash, status_code,"
+            " response_body, created_at) VALUES (:s, :k, :h, :st, :b, :c)",
+      soci::use(key.scope), soci::use(key.key), soci::use(key.fingerprint), soci::use(key.status),
+      soci::use(key.body), soci::use(key.created_at);
+  // Our commit waits for the racer's insert of the same key, then sees it committed.
+  std::optional<domain::batch_result> result;
+  std::string failure;
+  std::thread committing([&] {
+    try {
+      result = db.sales.commit(batch_of(store, {ours, other}));
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  });
+  std::this_thread::sleep_for(300ms);
+  racer->commit();
+  committing.join();
+  CHECK(failure.empty());
+  REQUIRE(result);
+  REQUIRE(result->sales[0]);
+  CHECK(result->sales[0]->body == theirs.key.body);
+  CHECK_FALSE(result->sales[1]);
+  CHECK_FALSE(db.sales.locate_sale(ours.sale.id));
+  CHECK(db.sales.locate_sale(other.sale.id) == store);
+  CHECK(db.on_hand(2, 1) == 100);
+  CHECK(db.on_hand(2, 2) == 99);
 }
 
 TEST_CASE("an unknown sale is neither located nor loaded") {
