@@ -3,6 +3,8 @@
 #include "actors/errors.hpp"
 #include "actors/views.hpp"
 
+#include "domain/timestamp.hpp"
+
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -21,12 +23,104 @@ void load(catalogue_state& state, std::vector<domain::product> products) {
   }
 }
 
+using self_pointer = catalogue_actor::stateful_pointer<catalogue_state>;
+using promise_type = caf::typed_response_promise<rendered>;
+
+/// Keeps `item` in memory (new or changed), rendered, and moves the version on.
+const std::string& remember(catalogue_state& state, const domain::product& item) {
+  ++state.version;
+  auto found = state.index.find(item.id);
+  if (found != state.index.end()) {
+    state.products[found->second] = item;
+    return state.rendered_products[found->second] = render_product(item);
+  }
+  // New ids are the highest so far: appending keeps the order by id.
+  state.index.emplace(item.id, state.products.size());
+  state.products.push_back(item);
+  state.rendered_products.push_back(render_product(item));
+  return state.rendered_products.back();
+}
+
+/// Tells every store and the logistics centre a product's price (adding its
+/// stock line when new), then answers `answer` once all have it.
+void tell_holders(self_pointer self, domain::product_id id, std::int64_t price_cents,
+                  rendered answer, promise_type promise) {
+  auto& holders = self->state.holders;
+  auto waiting = std::make_shared<std::size_t>(holders.size());
+  auto failed = std::make_shared<bool>(false);
+  if (holders.empty())
+    promise.deliver(answer);
+  for (const auto& holder : holders)
+    self->request(holder, std::chrono::seconds{10}, caf::put_atom_v, id, price_cents)
+      .then(
+        [waiting, failed, answer, promise](bool) mutable {
+          if (--*waiting == 0 && !*failed)
+            promise.deliver(answer);
+        },
+        [waiting, failed, promise](caf::error& err) mutable {
+          --*waiting;
+          if (!*failed)
+            promise.deliver(std::move(err));
+          *failed = true;
+        });
+}
+
+caf::result<rendered> create(self_pointer self, domain::product item) {
+  auto& state = self->state;
+  if (std::ranges::any_of(state.products,
+                          [&](const domain::product& known) { return known.sku == item.sku; }))
+    return make_error(error_code::state_conflict,
+                      "A product with the SKU " + item.sku + " exists already.");
+  auto promise = self->make_response_promise<rendered>();
+  auto now = domain::format_timestamp(std::chrono::system_clock::now());
+  self->request(state.db, caf::infinite, caf::put_atom_v, item, now)
+    .then(
+      [self, item, promise](domain::product_id id) mutable {
+        item.id = id;
+        const auto& body = remember(self->state, item);
+        tell_holders(self, id, item.price_cents, rendered{body, self->state.version}, promise);
+      },
+      [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+  return promise;
+}
+
+caf::result<rendered> change(self_pointer self, domain::product_id id,
+                             const domain::product_patch& patch) {
+  auto& state = self->state;
+  auto found = state.index.find(id);
+  if (found == state.index.end())
+    return make_error(error_code::not_found);
+  auto item = state.products[found->second];
+  auto old_price = item.price_cents;
+  domain::apply(item, patch);
+  if (auto problems = domain::validate_product(item); !problems.empty())
+    return make_error(error_code::invalid, render_field_problems(problems));
+  auto promise = self->make_response_promise<rendered>();
+  auto now = domain::format_timestamp(std::chrono::system_clock::now());
+  self->request(state.db, caf::infinite, patch_atom_v, item, now)
+    .then(
+      [self, item, old_price, promise](bool) mutable {
+        const auto& body = remember(self->state, item);
+        rendered answer{body, self->state.version};
+        // The PATCH answers once every store sells at the new price.
+        if (item.price_cents != old_price)
+          tell_holders(self, item.id, item.price_cents, answer, promise);
+        else
+          promise.deliver(answer);
+      },
+      [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+  return promise;
+}
+
 } // namespace
 
 catalogue_actor::behavior_type catalogue(catalogue_actor::stateful_pointer<catalogue_state> self,
                                          database_actor db,
-                                         std::vector<domain::location> locations) {
+                                         std::vector<domain::location> locations,
+                                         std::vector<location_actor> holders) {
   self->state.rendered_stores = render_stores(locations);
+  self->state.db = db;
+  self->state.holders = std::move(holders);
   // await: nothing is served before the catalogue is in memory.
   self->request(db, caf::infinite, load_atom_v, products_atom_v)
       .await(
@@ -61,7 +155,11 @@ catalogue_actor::behavior_type catalogue(catalogue_actor::stateful_pointer<catal
       [self](list_atom, stores_atom) {
         return rendered{self->state.rendered_stores, 1};
       },
-      [](ready_atom) { return true; },
+      [self](caf::put_atom, domain::product& item) { return create(self, std::move(item)); },
+    [self](patch_atom, domain::product_id id, const domain::product_patch& patch) {
+      return change(self, id, patch);
+    },
+    [](ready_atom) { return true; },
   };
 }
 

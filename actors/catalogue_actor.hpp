@@ -18,13 +18,18 @@ struct catalogue_state {
   std::vector<std::string> rendered_products;
   std::unordered_map<domain::product_id, std::size_t> index;
   std::string rendered_stores;
+  /// Bumped by every change of any product: the ETag of product reads.
   std::uint64_t version = 1;
+  database_actor db;
+  /// Every store and the logistics centre: told of new products and prices.
+  std::vector<location_actor> holders;
   static inline const char* name = "catalogue";
 };
 
 /// Loads the products through `db` before it serves anything.
 catalogue_actor::behavior_type catalogue(catalogue_actor::stateful_pointer<catalogue_state> self,
                                          database_actor db,
-                                         std::vector<domain::location> locations);
+                                         std::vector<domain::location> locations,
+                                         std::vector<location_actor> holders);
 
 } // namespace comptoir::actors

@@ -175,6 +175,17 @@ database_actor::behavior_type database(database_actor::stateful_pointer<database
         return true;
       });
     },
+    [self](caf::put_atom, const domain::product& item, const std::string& now) {
+      return attempt(self->state, "creating a product", [&](soci::session& db) {
+        return persistence::catalogue_repository{db}.create(item, now);
+      });
+    },
+    [self](patch_atom, const domain::product& item, const std::string& now) {
+      return attempt(self->state, "changing a product", [&](soci::session& db) {
+        persistence::catalogue_repository{db}.update(item, now);
+        return true;
+      });
+    },
     [self](ping_atom) -> bool {
       auto& db = *self->state.session;
       if (persistence::ping(db))

@@ -33,8 +33,6 @@ node start_node(caf::actor_system& sys, const node_settings& settings,
   };
   auto owners = std::make_shared<directory>();
   owners->probe = writer();
-  owners->catalogue = sys.spawn(catalogue, writer(), locations);
-  running.actors.push_back(caf::actor_cast<caf::actor>(owners->catalogue));
   // Stores first: the logistics centre lands transfers at them.
   for (const auto& where : locations)
     if (where.kind == domain::location_kind::store) {
@@ -47,6 +45,13 @@ node start_node(caf::actor_system& sys, const node_settings& settings,
       owners->warehouse = sys.spawn(warehouse, writer(), where, owners->stores, settings.warehouse);
       running.actors.push_back(caf::actor_cast<caf::actor>(owners->warehouse));
     }
+  // Last: the catalogue tells every location of new products and prices.
+  std::vector<location_actor> holders;
+  for (const auto& [id, store] : owners->stores)
+    holders.push_back(caf::actor_cast<location_actor>(store));
+  holders.push_back(caf::actor_cast<location_actor>(owners->warehouse));
+  owners->catalogue = sys.spawn(catalogue, writer(), locations, std::move(holders));
+  running.actors.push_back(caf::actor_cast<caf::actor>(owners->catalogue));
   auto spawn_reader = [&] { return caf::actor_cast<caf::actor>(writer()); };
   auto readers = caf::actor_pool::make(sys.dummy_execution_unit(), settings.readers, spawn_reader,
                                        caf::actor_pool::round_robin());

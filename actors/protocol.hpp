@@ -75,6 +75,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(comptoir, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::location_id))
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::location_kind))
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::product))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::product_patch))
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::product_query))
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::location))
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::stock_item))
@@ -101,6 +102,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(comptoir, caf::first_custom_type_id)
   CAF_ADD_ATOM(comptoir, comptoir::actors, list_atom, "list")
   CAF_ADD_ATOM(comptoir, comptoir::actors, load_atom, "load")
   CAF_ADD_ATOM(comptoir, comptoir::actors, locate_atom, "locate")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, patch_atom, "patch")
   CAF_ADD_ATOM(comptoir, comptoir::actors, ping_atom, "ping")
   CAF_ADD_ATOM(comptoir, comptoir::actors, prices_atom, "prices")
   CAF_ADD_ATOM(comptoir, comptoir::actors, products_atom, "products")
@@ -166,6 +168,9 @@ using database_actor = caf::typed_actor<
   caf::replies_to<alerts_atom, std::vector<domain::stock_alert>, std::vector<domain::stock_alert>,
                   std::string>::with<bool>,
   caf::replies_to<reorder_atom, domain::location_id, domain::product_id, std::int64_t>::with<bool>,
+  // A new product (and an empty stock line everywhere), at the timestamp.
+  caf::replies_to<caf::put_atom, domain::product, std::string>::with<domain::product_id>,
+  caf::replies_to<patch_atom, domain::product, std::string>::with<bool>,
   caf::replies_to<ping_atom>::with<bool>>;
 
 /// Owns the products and the directory of locations.
@@ -173,12 +178,18 @@ using catalogue_actor = caf::typed_actor<
   caf::replies_to<caf::get_atom, domain::product_id>::with<rendered>,
   caf::replies_to<list_atom, domain::product_query>::with<rendered>,
   caf::replies_to<list_atom, stores_atom>::with<rendered>,
+  // Create; answers once every location sells/stocks it.
+  caf::replies_to<caf::put_atom, domain::product>::with<rendered>,
+  // Change; answers once every store sells at the new price.
+  caf::replies_to<patch_atom, domain::product_id, domain::product_patch>::with<rendered>,
   caf::replies_to<ready_atom>::with<bool>>;
 
 /// Owns the stock of one location (stores and the logistics centre extend it).
 /// The flag asks for the items below their reorder point only.
 using location_actor = caf::typed_actor<
   caf::replies_to<caf::get_atom, stock_atom, bool>::with<rendered>,
+  // From the catalogue: a product's price, and a stock line for a new product.
+  caf::replies_to<caf::put_atom, domain::product_id, std::int64_t>::with<bool>,
   caf::replies_to<ready_atom>::with<bool>>;
 
 /// Owns one store: its stock, its sales and returns in flight, its recent
@@ -220,6 +231,8 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<approve_atom, std::string, std::string>::with<rendered>,
   caf::replies_to<reject_atom, std::string>::with<rendered>,
   caf::replies_to<alerts_atom>::with<rendered>,
+  caf::replies_to<caf::put_atom, domain::product>::with<rendered>,
+  caf::replies_to<patch_atom, domain::product_id, domain::product_patch>::with<rendered>,
   caf::replies_to<sell_atom, sale_request>::with<rendered>,
   // The principal matters: a clerk may act on the sales of their store only.
   caf::replies_to<return_atom, domain::principal, return_request>::with<rendered>,

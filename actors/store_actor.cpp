@@ -502,6 +502,13 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
           [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
       return promise;
     },
+    [self](caf::put_atom, domain::product_id product, std::int64_t price_cents) {
+      // The catalogue's word: from now on this store sells at this price.
+      auto& state = self->state;
+      state.prices[product] = price_cents;
+      state.ledger.add_product(product);
+      return true;
+    },
     [self](alerts_atom) {
       std::vector<domain::stock_alert> open;
       for (const auto& [key, alert] : self->state.alerts)

@@ -258,6 +258,10 @@ warehouse_actor::behavior_type warehouse(warehouse_actor::stateful_pointer<wareh
         return rendered{render_stock(state.where, state.ledger, true), state.ledger.version()};
       return rendered{state.rendered_stock.of(state.where, state.ledger), state.ledger.version()};
     },
+    [self](caf::put_atom, domain::product_id product, std::int64_t) {
+      self->state.ledger.add_product(product);
+      return true;
+    },
     [](ready_atom) { return true; },
     [self](restock_atom, domain::location_id store, std::vector<domain::basket_line>& lines,
            const std::string& key, const std::string& fingerprint) {

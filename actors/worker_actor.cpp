@@ -75,6 +75,12 @@ worker_actor::behavior_type worker(worker_actor::pointer self,
     [self, owners](reject_atom, std::string& id) {
       return self->delegate(owners->warehouse, reject_atom_v, std::move(id));
     },
+    [self, owners](caf::put_atom, domain::product& item) {
+      return self->delegate(owners->catalogue, caf::put_atom_v, std::move(item));
+    },
+    [self, owners](patch_atom, domain::product_id id, domain::product_patch& patch) {
+      return self->delegate(owners->catalogue, patch_atom_v, id, std::move(patch));
+    },
     [self, owners](alerts_atom) {
       // Every store answers from memory; the reply waits for all of them.
       struct gathering {

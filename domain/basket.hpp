@@ -1,6 +1,7 @@
 #pragma once
 // The rules a basket (or a return) must follow before any stock is looked at.
 
+#include "domain/field_problem.hpp"
 #include "domain/sale.hpp"
 
 #include <cstdint>
@@ -12,12 +13,6 @@ namespace comptoir::domain {
 struct basket_limits {
   std::size_t max_lines = 100;
   std::int64_t max_quantity = 10'000;
-};
-
-/// A field of the request that breaks a rule, e.g. {"lines[2].quantity", "..."}.
-struct field_problem {
-  std::string field;
-  std::string message;
 };
 
 /// At least one line, at most `max_lines`, each quantity 1..max_quantity,

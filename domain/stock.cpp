@@ -49,6 +49,16 @@ void stock_ledger::commit_sale(const std::vector<basket_line>& lines) {
   ++version_;
 }
 
+void stock_ledger::add_product(product_id product) {
+  auto it = std::ranges::lower_bound(items_, product, {}, &stock_item::product);
+  if (it != items_.end() && it->product == product)
+    return;
+  auto at = it - items_.begin();
+  items_.insert(it, stock_item{product, 0, 0});
+  reserved_.insert(reserved_.begin() + at, 0);
+  ++version_;
+}
+
 void stock_ledger::set_reorder_point(product_id product, std::int64_t reorder_point) {
   items_[index_of(product)].reorder_point = reorder_point;
   ++version_;

@@ -47,6 +47,8 @@ public:
   void commit_sale(const std::vector<basket_line>& lines);
   /// Committed returns and received transfers put units back.
   void commit_return(const std::vector<basket_line>& lines);
+  /// Starts holding `product`, with nothing on hand (no-op if held already).
+  void add_product(product_id product);
   /// Sets a product's reorder point (the product must be held).
   void set_reorder_point(product_id product, std::int64_t reorder_point);
   /// The item of a held product.

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <random>
 #include <variant>
 
 namespace comptoir::net {
@@ -102,6 +103,9 @@ struct api::impl {
   caf::duration timeout;
   domain::basket_limits limits;
   router routes = router::comptoir_routes();
+  /// Makes ETags differ across restarts, when versions start again.
+  std::string boot_id = std::to_string(
+      std::chrono::steady_clock::now().time_since_epoch().count() ^ std::random_device{}());
 
   /// Sends one request to the worker pool and answers with `on_value` of its
   /// result, or with the problem its error maps to.
@@ -126,6 +130,28 @@ struct api::impl {
     ask<actors::rendered>(
         std::move(reply), request_id, std::move(not_found_detail),
         [](actors::rendered& view) { return json_ok(std::move(view.body)); }, xs...);
+  }
+
+  /// Like ask_rendered, for reads of versioned state: the answer carries an
+  /// ETag (this process's boot id and the state's version, so a restart never
+  /// reuses one), and a matching If-None-Match gets 304 without a body.
+  template <class... Ts>
+  void ask_cached(responder reply, const request& incoming, std::string not_found_detail,
+                  Ts... xs) const {
+    ask<actors::rendered>(
+        std::move(reply), incoming.request_id, std::move(not_found_detail),
+        [boot = boot_id, if_none_match = incoming.if_none_match](actors::rendered& view) {
+          auto etag = "\"" + boot + "-" + std::to_string(view.version) + "\"";
+          auto answer = json_ok(std::move(view.body));
+          if (if_none_match == etag || if_none_match == "*" ||
+              if_none_match.find(etag) != std::string::npos) {
+            answer.status = 304;
+            answer.body.clear();
+          }
+          answer.headers.emplace_back("ETag", std::move(etag));
+          return answer;
+        },
+        xs...);
   }
 
   /// Like ask_rendered, for writes that answer 201.
@@ -264,12 +290,31 @@ void api::impl::handle(request& incoming, responder& reply) const {
     }
     if (!errors.empty())
       return reply(problem(400, "Some query parameters are invalid.", id, errors));
-    return ask_rendered(std::move(reply), id, "", actors::list_atom_v, std::move(query));
+    return ask_cached(std::move(reply), incoming, "", actors::list_atom_v, std::move(query));
   }
   case route_id::product_get:
-    return ask_rendered(std::move(reply), id,
-                        "There is no product " + std::to_string(*path_id) + ".", caf::get_atom_v,
-                        domain::product_id{*path_id});
+    return ask_cached(std::move(reply), incoming,
+                      "There is no product " + std::to_string(*path_id) + ".", caf::get_atom_v,
+                      domain::product_id{*path_id});
+  case route_id::product_create:
+  case route_id::product_update: {
+    bool as_patch = matched.id == route_id::product_update;
+    auto decoded = decode_product(incoming.body, as_patch);
+    if (!decoded.malformed.empty())
+      return reply(problem(400, decoded.malformed, id));
+    if (as_patch)
+      return ask_rendered(std::move(reply), id,
+                          "There is no product " + std::to_string(*path_id) + ".",
+                          actors::patch_atom_v, domain::product_id{*path_id},
+                          std::move(decoded.patch));
+    if (auto problems = domain::validate_product(decoded.item); !problems.empty()) {
+      std::vector<field_error> errors;
+      for (auto& p : problems)
+        errors.push_back({std::move(p.field), std::move(p.message)});
+      return reply(problem(422, "Some fields are invalid.", id, errors));
+    }
+    return ask_created(std::move(reply), id, "", caf::put_atom_v, std::move(decoded.item));
+  }
   case route_id::stores_list:
     return ask_rendered(std::move(reply), id, "", actors::list_atom_v, actors::stores_atom_v);
   case route_id::store_stock:
@@ -282,11 +327,11 @@ void api::impl::handle(request& incoming, responder& reply) const {
       below_reorder_only = *below == "true";
     }
     if (matched.id == route_id::warehouse_stock)
-      return ask_rendered(std::move(reply), id, "", caf::get_atom_v, actors::warehouse_atom_v,
-                          below_reorder_only);
-    return ask_rendered(std::move(reply), id, "There is no store " + std::to_string(*path_id) + ".",
-                        caf::get_atom_v, actors::stock_atom_v, domain::location_id{*path_id},
+      return ask_cached(std::move(reply), incoming, "", caf::get_atom_v, actors::warehouse_atom_v,
                         below_reorder_only);
+    return ask_cached(std::move(reply), incoming,
+                      "There is no store " + std::to_string(*path_id) + ".", caf::get_atom_v,
+                      actors::stock_atom_v, domain::location_id{*path_id}, below_reorder_only);
   }
   case route_id::reorder_point_set: {
     auto value = decode_reorder_point(incoming.body);

@@ -189,6 +189,7 @@ private:
     incoming.target = std::string{message.target()};
     incoming.authorization = std::string{message[http::field::authorization]};
     incoming.request_id = request_id_;
+    incoming.if_none_match = std::string{message[http::field::if_none_match]};
     if (auto key = message.find("Idempotency-Key"); key != message.end())
       incoming.idempotency_key = std::string{key->value()};
     incoming.body = std::move(message.body());

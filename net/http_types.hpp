@@ -17,6 +17,8 @@ struct request {
   std::string target;
   std::string authorization;
   std::string request_id;
+  /// The If-None-Match header, empty when absent.
+  std::string if_none_match;
   /// The Idempotency-Key header, when the client sent one.
   std::optional<std::string> idempotency_key;
   std::string body;

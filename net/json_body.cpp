@@ -95,6 +95,68 @@ decoded_reorder_point decode_reorder_point(std::string_view body) {
   return decoded;
 }
 
+decoded_product decode_product(std::string_view body, bool as_patch) {
+  decoded_product decoded;
+  boost::system::error_code ec;
+  auto document = json::parse(body, ec);
+  const auto* object = ec ? nullptr : document.if_object();
+  if (!object) {
+    decoded.malformed = "The body must be a JSON object.";
+    return decoded;
+  }
+  if (as_patch && object->contains("sku")) {
+    decoded.malformed = "The SKU of a product cannot change.";
+    return decoded;
+  }
+  struct text_field {
+    const char* name;
+    std::string* value;
+    bool* set;
+    bool required;
+  };
+  auto& item = decoded.item;
+  auto& patch = decoded.patch;
+  bool sku_set = false;
+  bool price_set = false;
+  std::vector<text_field> texts{
+    {"name", as_patch ? &patch.name : &item.name, &patch.set_name, !as_patch},
+    {"category", as_patch ? &patch.category : &item.category, &patch.set_category, !as_patch},
+    {"description", as_patch ? &patch.description : &item.description, &patch.set_description,
+     false},
+  };
+  if (!as_patch)
+    texts.push_back({"sku", &item.sku, &sku_set, true});
+  for (const auto& field : texts) {
+    const auto* value = object->if_contains(field.name);
+    if (!value) {
+      if (field.required)
+        decoded.malformed = std::string{field.name} + " is required.";
+      continue;
+    }
+    if (!value->is_string()) {
+      decoded.malformed = std::string{field.name} + " must be a string.";
+      return decoded;
+    }
+    *field.value = std::string{value->get_string()};
+    *field.set = true;
+  }
+  auto price = read_integer(*object, "price_cents");
+  if (price.present) {
+    if (!price.integral) {
+      decoded.malformed = "price_cents must be an integer.";
+      return decoded;
+    }
+    // Out of 64-bit range reads as -1: validate_product refuses it.
+    auto cents = price.in_range ? price.value : -1;
+    (as_patch ? patch.price_cents : item.price_cents) = cents;
+    price_set = true;
+  } else if (!as_patch) {
+    decoded.malformed = "price_cents is required.";
+  }
+  patch.set_price = price_set;
+  return decoded;
+}
+
 std::string fingerprint(std::string_view kind, std::string_view target,
                         const std::vector<domain::basket_line>& lines) {
   std::string canonical{kind};

@@ -2,6 +2,7 @@
 // Decoding the JSON bodies clients send, and telling malformed (400) from
 // invalid (422).
 
+#include "domain/product.hpp"
 #include "domain/sale.hpp"
 #include "net/problem.hpp"
 
@@ -31,6 +32,19 @@ struct decoded_reorder_point {
 
 /// `{"reorder_point": 12}`; range checks are the caller's.
 decoded_reorder_point decode_reorder_point(std::string_view body);
+
+struct decoded_product {
+  domain::product item;
+  domain::product_patch patch;
+  /// Set when a member has the wrong type or the body is not an object: a 400.
+  std::string malformed;
+};
+
+/// A product to create (`sku`, `name`, `category`, `price_cents`, optional
+/// `description`) or, with `as_patch`, the members to change (any of
+/// `name`, `category`, `description`, `price_cents`; `sku` is refused).
+/// Range rules are domain::validate_product's.
+decoded_product decode_product(std::string_view body, bool as_patch);
 
 /// A stable digest of what a write request asks for, to tell a retry (same
 /// digest) from a reuse of its Idempotency-Key for something else.

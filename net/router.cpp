@@ -43,6 +43,7 @@ router router::comptoir_routes() {
   // Clerks sell and take returns at their own store's till only.
   const auto till = access_rule{}.with(role::admin).with(role::clerk).clerk_of_own_store_only();
   const auto logistics = access_rule{}.with(role::admin).with(role::logistics);
+  const auto catalogue_editors = access_rule{}.with(role::admin).with(role::hq);
   const auto sales_readers =
     access_rule{}.with(role::admin).with(role::hq).with(role::clerk).clerk_of_own_store_only();
   return router{{
@@ -69,6 +70,8 @@ router router::comptoir_routes() {
     {method::get, "/api/v1/restock-requests", route_id::restock_list, any_role},
     {method::post, "/api/v1/restock-requests/{id}/approve", route_id::restock_approve, logistics},
     {method::post, "/api/v1/restock-requests/{id}/reject", route_id::restock_reject, logistics},
+    {method::post, "/api/v1/products", route_id::product_create, catalogue_editors},
+    {method::patch, "/api/v1/products/{id}", route_id::product_update, catalogue_editors},
     {method::get, "/api/v1/alerts", route_id::alerts_list,
      access_rule{}.with(role::admin).with(role::hq).with(role::logistics)},
 }};

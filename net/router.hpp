@@ -29,6 +29,8 @@ enum class route_id {
   restock_approve,
   restock_reject,
   alerts_list,
+  product_create,
+  product_update,
 };
 
 struct route {

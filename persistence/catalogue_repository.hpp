@@ -1,8 +1,9 @@
 #pragma once
-// Reading the catalogue of products from the database.
+// The catalogue of products in the database.
 
 #include "domain/product.hpp"
 
+#include <string>
 #include <vector>
 
 namespace soci {
@@ -17,6 +18,14 @@ public:
 
   /// Every product, ordered by id.
   std::vector<domain::product> load_all();
+
+  /// Inserts `item` (its id is ignored) with a stock line of 0 units and
+  /// reorder point 0 in every location, in one transaction; returns its id.
+  domain::product_id create(const domain::product& item, const std::string& now);
+
+  /// Writes every field of `item` but its id and SKU; throws std::invalid_argument
+  /// for an unknown id.
+  void update(const domain::product& item, const std::string& now);
 
 private:
   soci::session& sql_;
