@@ -1,6 +1,7 @@
 #include "actors/database_actor.hpp"
 
 #include "actors/errors.hpp"
+#include "persistence/aggregate_repository.hpp"
 #include "persistence/alert_repository.hpp"
 #include "persistence/catalogue_repository.hpp"
 #include "persistence/restock_repository.hpp"
@@ -184,6 +185,11 @@ database_actor::behavior_type database(database_actor::stateful_pointer<database
       return attempt(self->state, "changing a product", [&](soci::session& db) {
         persistence::catalogue_repository{db}.update(item, now);
         return true;
+      });
+    },
+    [self](load_atom, report_atom, domain::location_id store) {
+      return attempt(self->state, "rebuilding sales aggregates", [&](soci::session& db) {
+        return persistence::aggregate_repository{db}.load(store);
       });
     },
     [self](ping_atom) -> bool {

@@ -3,6 +3,7 @@
 #include "actors/catalogue_actor.hpp"
 #include "actors/database_actor.hpp"
 #include "actors/frontend_actor.hpp"
+#include "actors/hq_actor.hpp"
 #include "actors/store_actor.hpp"
 #include "actors/warehouse_actor.hpp"
 #include "actors/worker_actor.hpp"
@@ -45,6 +46,11 @@ node start_node(caf::actor_system& sys, const node_settings& settings,
       owners->warehouse = sys.spawn(warehouse, writer(), where, owners->stores, settings.warehouse);
       running.actors.push_back(caf::actor_cast<caf::actor>(owners->warehouse));
     }
+  std::vector<store_actor> stores;
+  for (const auto& [id, store] : owners->stores)
+    stores.push_back(store);
+  owners->head_office = sys.spawn(hq, std::move(stores), settings.head_office);
+  running.actors.push_back(caf::actor_cast<caf::actor>(owners->head_office));
   // Last: the catalogue tells every location of new products and prices.
   std::vector<location_actor> holders;
   for (const auto& [id, store] : owners->stores)

@@ -2,6 +2,7 @@
 // Spawns, waits for and stops the actors of one Comptoir node.
 
 #include "actors/protocol.hpp"
+#include "actors/hq_actor.hpp"
 #include "actors/store_actor.hpp"
 #include "actors/warehouse_actor.hpp"
 #include "domain/location.hpp"
@@ -33,6 +34,7 @@ struct node_settings {
   std::size_t readers = 2;
   store_settings store;
   warehouse_settings warehouse;
+  hq_settings head_office;
 };
 
 /// Spawns the catalogue, one actor per location (with a database writer

@@ -6,6 +6,7 @@
 #include "domain/location.hpp"
 #include "domain/product.hpp"
 #include "domain/product_query.hpp"
+#include "domain/report.hpp"
 #include "domain/restock.hpp"
 #include "domain/sale.hpp"
 #include "domain/stock.hpp"
@@ -93,10 +94,15 @@ CAF_BEGIN_TYPE_ID_BLOCK(comptoir, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::restock_request))
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::alert_kind))
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::stock_alert))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::product_totals))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::window_totals))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::store_summary))
 
   CAF_ADD_ATOM(comptoir, comptoir::actors, alerts_atom, "alerts")
   CAF_ADD_ATOM(comptoir, comptoir::actors, approve_atom, "approve")
   CAF_ADD_ATOM(comptoir, comptoir::actors, commit_atom, "commit")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, dashboard_atom, "dashboard")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, invalidate_atom, "invalidate")
   CAF_ADD_ATOM(comptoir, comptoir::actors, fulfil_atom, "fulfil")
   CAF_ADD_ATOM(comptoir, comptoir::actors, keys_atom, "keys")
   CAF_ADD_ATOM(comptoir, comptoir::actors, list_atom, "list")
@@ -110,12 +116,14 @@ CAF_BEGIN_TYPE_ID_BLOCK(comptoir, caf::first_custom_type_id)
   CAF_ADD_ATOM(comptoir, comptoir::actors, ready_atom, "ready")
   CAF_ADD_ATOM(comptoir, comptoir::actors, reject_atom, "reject")
   CAF_ADD_ATOM(comptoir, comptoir::actors, reorder_atom, "reorder")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, report_atom, "report")
   CAF_ADD_ATOM(comptoir, comptoir::actors, restock_atom, "restock")
   CAF_ADD_ATOM(comptoir, comptoir::actors, return_atom, "return")
   CAF_ADD_ATOM(comptoir, comptoir::actors, sale_atom, "sale")
   CAF_ADD_ATOM(comptoir, comptoir::actors, sell_atom, "sell")
   CAF_ADD_ATOM(comptoir, comptoir::actors, stock_atom, "stock")
   CAF_ADD_ATOM(comptoir, comptoir::actors, stores_atom, "stores")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, subscribe_atom, "subscribe")
   CAF_ADD_ATOM(comptoir, comptoir::actors, warehouse_atom, "warehouse")
 CAF_END_TYPE_ID_BLOCK(comptoir)
 // clang-format on
@@ -126,6 +134,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(comptoir::domain::batch_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(comptoir::domain::sales_page)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(comptoir::domain::restock_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(comptoir::domain::restock_page)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(comptoir::domain::sales_aggregate)
 
 namespace comptoir::actors {
 
@@ -171,6 +180,8 @@ using database_actor = caf::typed_actor<
   // A new product (and an empty stock line everywhere), at the timestamp.
   caf::replies_to<caf::put_atom, domain::product, std::string>::with<domain::product_id>,
   caf::replies_to<patch_atom, domain::product, std::string>::with<bool>,
+  // A store's per-day sales, rebuilt from the sales and returns tables.
+  caf::replies_to<load_atom, report_atom, domain::location_id>::with<domain::sales_aggregate>,
   caf::replies_to<ping_atom>::with<bool>>;
 
 /// Owns the products and the directory of locations.
@@ -202,7 +213,21 @@ using store_actor = location_actor::extend<
   // The store's side of an approved transfer (request id, lines); true once done.
   caf::replies_to<fulfil_atom, std::string, std::vector<domain::basket_line>>::with<bool>,
   caf::replies_to<alerts_atom>::with<std::vector<domain::stock_alert>>,
-  caf::replies_to<reorder_atom, domain::product_id, std::int64_t>::with<rendered>>;
+  caf::replies_to<reorder_atom, domain::product_id, std::int64_t>::with<rendered>,
+  // From day, to day (exclusive), ISO weeks, overstock multiple.
+  caf::replies_to<report_atom, std::string, std::string, std::vector<std::string>,
+                  std::int64_t>::with<domain::store_summary>,
+  // The head office: told after every committed change of sales or stock.
+  caf::reacts_to<subscribe_atom, caf::actor>>;
+
+/// The head office: the consolidated report and the dashboard, gathered from
+/// every store and cached until a store changes or the TTL runs out.
+using hq_actor = caf::typed_actor<
+  // From day, to day (exclusive); empty for unbounded.
+  caf::replies_to<report_atom, std::string, std::string>::with<rendered>,
+  caf::replies_to<dashboard_atom>::with<rendered>,
+  caf::reacts_to<invalidate_atom>,
+  caf::replies_to<ready_atom>::with<bool>>;
 
 /// Owns the logistics centre: its stock and the approval of restock requests.
 using warehouse_actor = location_actor::extend<
@@ -231,6 +256,8 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<approve_atom, std::string, std::string>::with<rendered>,
   caf::replies_to<reject_atom, std::string>::with<rendered>,
   caf::replies_to<alerts_atom>::with<rendered>,
+  caf::replies_to<report_atom, std::string, std::string>::with<rendered>,
+  caf::replies_to<dashboard_atom>::with<rendered>,
   caf::replies_to<caf::put_atom, domain::product>::with<rendered>,
   caf::replies_to<patch_atom, domain::product_id, domain::product_patch>::with<rendered>,
   caf::replies_to<sell_atom, sale_request>::with<rendered>,

@@ -183,6 +183,12 @@ void update_alerts(self_pointer self, const std::vector<domain::product_id>& pro
           });
 }
 
+/// Tells the head office that reports and dashboards computed before are stale.
+void notify_change(store_state& state) {
+  for (const auto& subscriber : state.subscribers)
+    caf::anon_send(subscriber, invalidate_atom_v);
+}
+
 std::vector<domain::product_id> products_of(const std::vector<domain::basket_line>& lines) {
   std::vector<domain::product_id> products;
   for (const auto& line : lines)
@@ -213,8 +219,10 @@ void committed(self_pointer self, std::vector<pending_write>& writes,
       moved.push_back(line.product);
     if (write.is_sale) {
       state.ledger.commit_sale(write.stock_lines);
+      state.sales.add_sale(write.sale.sale);
     } else {
       state.ledger.commit_return(write.stock_lines);
+      state.sales.add_return(write.taken_back.record, write.sold_lines);
       forget_pending_return(state, write);
     }
     if (!write.key_slot.empty())
@@ -224,6 +232,10 @@ void committed(self_pointer self, std::vector<pending_write>& writes,
   std::ranges::sort(moved);
   moved.erase(std::unique(moved.begin(), moved.end()), moved.end());
   update_alerts(self, moved);
+  // Before the clients hear of their commits: a report they ask for next
+  // cannot be served from before them.
+  if (!moved.empty())
+    notify_change(state);
   state.committing = false;
   flush(self);
 }
@@ -362,6 +374,7 @@ void accept_return(self_pointer self, return_request& request, domain::sale_reco
   taken_back.refund_cents = left.refund_cents(request.lines);
   taken_back.created_at = domain::format_timestamp(now);
   write.taken_back.sale_status_after = left.status_after(request.lines);
+  write.sold_lines = record.sale.lines;
   write.body = render_return(taken_back);
   if (!write.key_slot.empty())
     write.taken_back.key = {scope_of(state, false), request.idempotency_key, request.fingerprint,
@@ -447,6 +460,9 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
                 remember_key(self->state, record);
             },
             fail_start);
+        self->request(state.db, caf::infinite, load_atom_v, report_atom_v, state.where.id)
+          .await([self](domain::sales_aggregate& sales) { self->state.sales = std::move(sales); },
+                 fail_start);
         // Alerts left open or missing by a crash are put right against the stock.
         self->request(state.db, caf::infinite, load_atom_v, alerts_atom_v, state.where.id)
           .await(
@@ -496,6 +512,7 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
             if (applied) {
               self->state.ledger.commit_return(lines);
               update_alerts(self, products_of(lines));
+              notify_change(self->state);
             }
             promise.deliver(true);
           },
@@ -507,7 +524,17 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       auto& state = self->state;
       state.prices[product] = price_cents;
       state.ledger.add_product(product);
+      notify_change(state);
       return true;
+    },
+    [self](report_atom, const std::string& from_day, const std::string& to_day,
+           const std::vector<std::string>& weeks, std::int64_t overstock_multiple) {
+      auto& state = self->state;
+      return domain::summarize(state.where.id, state.sales, state.ledger, from_day, to_day, weeks,
+                               overstock_multiple);
+    },
+    [self](subscribe_atom, caf::actor& subscriber) {
+      self->state.subscribers.push_back(std::move(subscriber));
     },
     [self](alerts_atom) {
       std::vector<domain::stock_alert> open;
@@ -527,6 +554,7 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
             auto& state = self->state;
             state.ledger.set_reorder_point(product, reorder_point);
             update_alerts(self, {product});
+            notify_change(state);
             promise.deliver(rendered{render_stock_item(state.ledger.item(product)), 0});
           },
           [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });

@@ -38,6 +38,8 @@ struct pending_write {
   domain::return_write taken_back;
   /// Reserved for a sale, to put back for a return.
   std::vector<domain::basket_line> stock_lines;
+  /// For a return: the lines of the sale, whose unit prices value it.
+  std::vector<domain::sale_line> sold_lines;
   caf::typed_response_promise<rendered> promise;
   /// The 201 body.
   std::string body;
@@ -81,6 +83,11 @@ struct store_state {
   std::unordered_map<std::string, known_key> in_flight_keys;
   /// Returns accepted but not committed yet, by sale id.
   std::unordered_map<std::string, std::vector<domain::sale_return>> pending_returns;
+
+  /// Sales and returns per day, for the head office's report and dashboard.
+  domain::sales_aggregate sales;
+  /// Told (invalidate_atom) after every committed change of sales or stock.
+  std::vector<caf::actor> subscribers;
 
   /// Open alerts, at most one per product and kind.
   std::map<std::pair<domain::product_id, domain::alert_kind>, domain::stock_alert> alerts;

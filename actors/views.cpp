@@ -199,3 +199,68 @@ std::string render_alerts(const std::vector<domain::stock_alert>& alerts) {
 }
 
 } // namespace comptoir::actors
+
+namespace comptoir::actors {
+
+namespace {
+
+// Enough best sellers for a head office's screen.
+constexpr std::size_t top_product_count = 10;
+
+json::array ids(const std::vector<domain::product_id>& products) {
+  json::array out;
+  for (auto product : products)
+    out.push_back(product.value);
+  return out;
+}
+
+} // namespace
+
+std::string render_report(const std::vector<domain::store_summary>& summaries) {
+  json::array stores;
+  json::array stock;
+  domain::window_totals chain;
+  for (const auto& summary : summaries) {
+    stores.push_back(json::object{{"store_id", summary.store.value},
+                                  {"sales_count", summary.totals.sales_count},
+                                  {"revenue_cents", summary.totals.revenue_cents}});
+    stock.push_back(json::object{{"store_id", summary.store.value},
+                                 {"on_hand_total", summary.on_hand_total},
+                                 {"below_reorder", summary.below_reorder}});
+    domain::merge(chain, summary.totals);
+  }
+  json::array top;
+  for (const auto& [product, totals] : domain::top_products(chain, top_product_count))
+    top.push_back(json::object{{"product_id", product.value},
+                               {"quantity", totals.quantity},
+                               {"revenue_cents", totals.revenue_cents}});
+  return json::serialize(json::object{{"stores", std::move(stores)},
+                                      {"top_products", std::move(top)},
+                                      {"stock", std::move(stock)}});
+}
+
+std::string render_dashboard(const std::vector<domain::store_summary>& summaries,
+                             const std::vector<std::string>& weeks) {
+  json::array stores;
+  std::map<std::string, std::int64_t> trend;
+  for (const auto& week : weeks)
+    trend[week] = 0;
+  for (const auto& summary : summaries) {
+    std::int64_t revenue = 0;
+    for (const auto& [week, cents] : summary.weekly_revenue) {
+      revenue += cents;
+      trend[week] += cents;
+    }
+    stores.push_back(json::object{{"store_id", summary.store.value},
+                                  {"revenue_cents", revenue},
+                                  {"out_of_stock", ids(summary.out_of_stock)},
+                                  {"overstock", ids(summary.overstock)}});
+  }
+  json::array weekly;
+  for (const auto& week : weeks)
+    weekly.push_back(json::object{{"week", week}, {"revenue_cents", trend[week]}});
+  return json::serialize(
+    json::object{{"stores", std::move(stores)}, {"weekly_trend", std::move(weekly)}});
+}
+
+} // namespace comptoir::actors

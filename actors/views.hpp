@@ -4,6 +4,7 @@
 #include "domain/location.hpp"
 #include "domain/basket.hpp"
 #include "domain/product.hpp"
+#include "domain/report.hpp"
 #include "domain/restock.hpp"
 #include "domain/sale.hpp"
 #include "domain/stock.hpp"
@@ -37,6 +38,15 @@ std::string render_restock(const domain::restock_request& request);
 
 /// `{"items": [restock requests], "next_cursor": ...}`
 std::string render_restock_page(const domain::restock_page& page);
+
+/// UC1: `{stores: [{store_id, sales_count, revenue_cents}], top_products:
+/// [{product_id, quantity, revenue_cents}], stock: [{store_id, on_hand_total, below_reorder}]}`
+std::string render_report(const std::vector<domain::store_summary>& summaries);
+
+/// UC3: `{stores: [{store_id, revenue_cents, out_of_stock, overstock}],
+/// weekly_trend: [{week, revenue_cents}]}`; revenue over the trend's weeks.
+std::string render_dashboard(const std::vector<domain::store_summary>& summaries,
+                             const std::vector<std::string>& weeks);
 
 /// `{"items": [{id, store_id, product_id, kind, since}], "next_cursor": null}`
 std::string render_alerts(const std::vector<domain::stock_alert>& alerts);

@@ -41,14 +41,20 @@ void land(self_pointer self, domain::restock_request request, std::optional<prom
   self->request(store->second, landing_timeout, fulfil_atom_v, request.id, request.lines)
     .then(
       [self, request, promise](bool) mutable {
-        self->state.approving.erase(request.id);
-        request.status = domain::restock_status::fulfilled;
-        request.updated_at = domain::format_timestamp(clock::now());
-        if (promise)
-          promise->deliver(rendered{render_restock(request), 0});
+        self->state.in_progress.erase(request.id);
+        if (!promise)
+          return;
+        // Answer with the request as stored (the store's side set its
+        // updated_at), so a retry with the same key gets the same body.
+        self->request(self->state.db, caf::infinite, load_atom_v, restock_atom_v, request.id)
+          .then(
+            [promise](domain::restock_request& stored) mutable {
+              promise->deliver(rendered{render_restock(stored), 0});
+            },
+            [promise](caf::error& err) mutable { promise->deliver(std::move(err)); });
       },
       [self, request, promise](caf::error& err) mutable {
-        self->state.approving.erase(request.id);
+        self->state.in_progress.erase(request.id);
         if (promise)
           promise->deliver(make_error(error_code::unavailable, "transfer in transit"));
         if (err == make_error(error_code::invalid)) {
@@ -69,7 +75,7 @@ void approve_pending(self_pointer self, domain::restock_request request, const s
                      promise_type promise) {
   auto& state = self->state;
   if (auto short_lines = state.ledger.reserve(request.lines); !short_lines.empty()) {
-    state.approving.erase(request.id);
+    state.in_progress.erase(request.id);
     promise.deliver(make_error(error_code::insufficient, render_shortages(short_lines)));
     return;
   }
@@ -97,7 +103,7 @@ void approve_pending(self_pointer self, domain::restock_request request, const s
       },
       [self, request, promise](caf::error& err) mutable {
         self->state.ledger.release(request.lines);
-        self->state.approving.erase(request.id);
+        self->state.in_progress.erase(request.id);
         promise.deliver(std::move(err));
       });
 }
@@ -113,9 +119,9 @@ caf::result<rendered> approve(self_pointer self, const std::string& id, const st
       retry = true;
     }
   }
-  if (state.approving.contains(id))
-    return conflict("This restock request is being approved.");
-  state.approving.insert(id);
+  if (state.in_progress.contains(id))
+    return conflict("This restock request is being approved or rejected.");
+  state.in_progress.insert(id);
   auto promise = self->make_response_promise<rendered>();
   self->request(state.db, caf::infinite, load_atom_v, restock_atom_v, id)
     .then(
@@ -127,7 +133,7 @@ caf::result<rendered> approve(self_pointer self, const std::string& id, const st
         } else if (request.status == restock_status::approved && retry) {
           land(self, std::move(request), promise);
         } else {
-          state.approving.erase(request.id);
+          state.in_progress.erase(request.id);
           if (request.status == restock_status::fulfilled && retry)
             promise.deliver(rendered{render_restock(request), 0});
           else if (request.status == restock_status::approved)
@@ -140,7 +146,7 @@ caf::result<rendered> approve(self_pointer self, const std::string& id, const st
         }
       },
       [self, id, promise](caf::error& err) mutable {
-        self->state.approving.erase(id);
+        self->state.in_progress.erase(id);
         promise.deliver(std::move(err));
       });
   return promise;
@@ -148,28 +154,34 @@ caf::result<rendered> approve(self_pointer self, const std::string& id, const st
 
 caf::result<rendered> reject(self_pointer self, const std::string& id) {
   auto& state = self->state;
-  if (state.approving.contains(id))
-    return conflict("This restock request is being approved.");
+  if (state.in_progress.contains(id))
+    return conflict("This restock request is being approved or rejected.");
+  state.in_progress.insert(id);
   auto promise = self->make_response_promise<rendered>();
+  auto done = [self, id, promise](caf::expected<rendered> answer) mutable {
+    self->state.in_progress.erase(id);
+    if (answer)
+      promise.deliver(std::move(*answer));
+    else
+      promise.deliver(std::move(answer.error()));
+  };
   self->request(state.db, caf::infinite, load_atom_v, restock_atom_v, id)
     .then(
-      [self, promise](domain::restock_request& request) mutable {
-        if (request.status != domain::restock_status::pending) {
-          promise.deliver(conflict("Only a pending restock request can be rejected; this one is " +
-                                   std::string{to_string(request.status)} + "."));
-          return;
-        }
+      [self, done](domain::restock_request& request) mutable {
+        if (request.status != domain::restock_status::pending)
+          return done(conflict("Only a pending restock request can be rejected; this one is " +
+                               std::string{to_string(request.status)} + "."));
         auto now = domain::format_timestamp(clock::now());
         self->request(self->state.db, caf::infinite, reject_atom_v, request.id, now)
           .then(
-            [request, now, promise](bool) mutable {
+            [request, now, done](bool) mutable {
               request.status = domain::restock_status::rejected;
               request.updated_at = now;
-              promise.deliver(rendered{render_restock(request), 0});
+              done(rendered{render_restock(request), 0});
             },
-            [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+            [done](caf::error& err) mutable { done(std::move(err)); });
       },
-      [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      [done](caf::error& err) mutable { done(std::move(err)); });
   return promise;
 }
 
@@ -246,7 +258,7 @@ warehouse_actor::behavior_type warehouse(warehouse_actor::stateful_pointer<wareh
         for (auto& request : open)
           if (request.status == domain::restock_status::approved) {
             spdlog::info("warehouse: landing transfer {} left in transit", request.id);
-            self->state.approving.insert(request.id);
+            self->state.in_progress.insert(request.id);
             land(self, std::move(request), std::nullopt);
           }
       },
@@ -272,7 +284,7 @@ warehouse_actor::behavior_type warehouse(warehouse_actor::stateful_pointer<wareh
     },
     [self](reject_atom, const std::string& id) { return reject(self, id); },
     [self](fulfil_atom, domain::restock_request& request) {
-      self->state.approving.insert(request.id);
+      self->state.in_progress.insert(request.id);
       land(self, std::move(request), std::nullopt);
     },
   };

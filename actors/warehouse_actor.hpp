@@ -32,8 +32,9 @@ struct warehouse_state {
   domain::stock_ledger ledger;
   stock_view rendered_stock;
   domain::uuid_v7_generator ids;
-  /// Requests whose approval is under way, so a second approval waits its turn.
-  std::unordered_set<std::string> approving;
+  /// Requests being approved or rejected: another approval or rejection of
+  /// the same request meanwhile is refused (409), never raced.
+  std::unordered_set<std::string> in_progress;
   /// Idempotency-Keys of approvals: key -> request id.
   std::unordered_map<std::string, std::string> approval_keys;
   static inline const char* name = "warehouse";

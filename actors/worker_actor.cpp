@@ -81,6 +81,13 @@ worker_actor::behavior_type worker(worker_actor::pointer self,
     [self, owners](patch_atom, domain::product_id id, domain::product_patch& patch) {
       return self->delegate(owners->catalogue, patch_atom_v, id, std::move(patch));
     },
+    [self, owners](report_atom, std::string& from_day, std::string& to_day) {
+      return self->delegate(owners->head_office, report_atom_v, std::move(from_day),
+                            std::move(to_day));
+    },
+    [self, owners](dashboard_atom) {
+      return self->delegate(owners->head_office, dashboard_atom_v);
+    },
     [self, owners](alerts_atom) {
       // Every store answers from memory; the reply waits for all of them.
       struct gathering {

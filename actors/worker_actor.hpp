@@ -20,6 +20,7 @@ struct directory {
   /// A pool of database actors for reads that no owner keeps in memory
   /// (sales, returns), so they never wait behind a store's commits.
   database_actor readers;
+  hq_actor head_office;
 };
 
 worker_actor::behavior_type worker(worker_actor::pointer self,

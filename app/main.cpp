@@ -163,6 +163,8 @@ int serve(const config::settings& settings, const persistence::database_url& url
     node_config.store = {settings.sales.max_batch, key_retention, settings.restock.auto_request,
                          settings.restock.target_multiple};
     node_config.warehouse = {key_retention, settings.faults.exit_between_transfer_sides};
+    node_config.head_office.cache_ttl = settings.reports.cache_ttl;
+    node_config.head_office.overstock_multiple = settings.reports.overstock_multiple;
     running = actors::start_node(system, node_config, locations);
   } catch (const std::invalid_argument& e) {
     spdlog::critical("cannot serve this database: {}", e.what());

@@ -173,7 +173,8 @@ public:
 
   settings read(const toml::table& root) const {
     allow_only(root, "",
-               {"http", "actors", "database", "sales", "restock", "faults", "demo", "log", "tokens"});
+               {"http", "actors", "database", "sales", "restock", "reports", "faults", "demo", "log",
+                "tokens"});
     settings result;
     if (const toml::table* http = section(root, "http")) {
       allow_only(*http, "http",
@@ -215,6 +216,12 @@ public:
       read_bool(*restock, "restock", "auto_request", result.restock.auto_request);
       read_integer(*restock, "restock", "target_multiple", multiple_rule,
                    result.restock.target_multiple);
+    }
+    if (const toml::table* reports = section(root, "reports")) {
+      allow_only(*reports, "reports", {"cache_ttl_ms", "overstock_multiple"});
+      read_duration(*reports, "reports", "cache_ttl_ms", result.reports.cache_ttl);
+      read_integer(*reports, "reports", "overstock_multiple", multiple_rule,
+                   result.reports.overstock_multiple);
     }
     if (const toml::table* faults = section(root, "faults")) {
       allow_only(*faults, "faults", {"exit_between_transfer_sides"});

@@ -63,6 +63,15 @@ struct restock_settings {
   bool operator==(const restock_settings&) const = default;
 };
 
+struct report_settings {
+  /// A cached report or dashboard is dropped after this, even when no store changed.
+  std::chrono::milliseconds cache_ttl{5'000};
+  /// The dashboard's overstock: more than this many times the reorder point on hand.
+  std::int64_t overstock_multiple = 3;
+
+  bool operator==(const report_settings&) const = default;
+};
+
 /// Fault injection for the tests only; never set in production.
 struct fault_settings {
   /// Exit right after the logistics centre's side of a transfer commits.
@@ -88,6 +97,7 @@ struct settings {
   database_settings database;
   sales_settings sales;
   restock_settings restock;
+  report_settings reports;
   fault_settings faults;
   // Off unless a file turns it on, so a hand-written production file cannot
   // expose demo tokens by leaving the key out.

@@ -390,6 +390,26 @@ void api::impl::handle(request& incoming, responder& reply) const {
   case route_id::restock_reject:
     return ask_rendered(std::move(reply), id, "There is no restock request " + sale_id + ".",
                         actors::reject_atom_v, sale_id);
+  case route_id::sales_report: {
+    // Reports have day granularity (UTC): a bound is the day it falls in,
+    // `from` inclusive, `to` exclusive.
+    std::string from_day;
+    std::string to_day;
+    std::vector<field_error> errors;
+    for (auto [name, day] : {std::pair{"from", &from_day}, std::pair{"to", &to_day}})
+      if (auto* text = find_param(*target, name)) {
+        if (auto parsed = domain::parse_timestamp(*text))
+          *day = parsed->substr(0, 10);
+        else
+          errors.push_back({name, "expected a date (YYYY-MM-DD) or an RFC 3339 date-time"});
+      }
+    if (!errors.empty())
+      return reply(problem(400, "Some query parameters are invalid.", id, errors));
+    return ask_cached(std::move(reply), incoming, "", actors::report_atom_v, std::move(from_day),
+                      std::move(to_day));
+  }
+  case route_id::dashboard:
+    return ask_cached(std::move(reply), incoming, "", actors::dashboard_atom_v);
   case route_id::alerts_list:
     return ask_rendered(std::move(reply), id, "", actors::alerts_atom_v);
   case route_id::sale_create: {

@@ -72,6 +72,10 @@ router router::comptoir_routes() {
     {method::post, "/api/v1/restock-requests/{id}/reject", route_id::restock_reject, logistics},
     {method::post, "/api/v1/products", route_id::product_create, catalogue_editors},
     {method::patch, "/api/v1/products/{id}", route_id::product_update, catalogue_editors},
+    {method::get, "/api/v1/reports/sales", route_id::sales_report, catalogue_editors},
+    {method::get, "/rapport", route_id::sales_report, catalogue_editors},
+    {method::get, "/api/v1/dashboard", route_id::dashboard, catalogue_editors},
+    {method::get, "/performances", route_id::dashboard, catalogue_editors},
     {method::get, "/api/v1/alerts", route_id::alerts_list,
      access_rule{}.with(role::admin).with(role::hq).with(role::logistics)},
 }};

@@ -31,6 +31,8 @@ enum class route_id {
   alerts_list,
   product_create,
   product_update,
+  sales_report,
+  dashboard,
 };
 
 struct route {

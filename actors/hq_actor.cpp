@@ -1,0 +1,108 @@
+#include "actors/hq_actor.hpp"
+
+#include "actors/views.hpp"
+#include "domain/aggregates.hpp"
+#include "domain/timestamp.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+namespace comptoir::actors {
+
+namespace {
+
+using self_pointer = hq_actor::stateful_pointer<hq_state>;
+using promise_type = caf::typed_response_promise<rendered>;
+using cache_key = std::pair<std::string, std::string>;
+
+constexpr auto gather_timeout = std::chrono::seconds{10};
+
+/// Serves `key` from the cache while fresh; otherwise asks every store for its
+/// summary and renders all of them with `render`.
+template <class Render>
+caf::result<rendered> serve(self_pointer self, cache_key key, std::string from_day,
+                            std::string to_day, std::vector<std::string> weeks, Render render) {
+  auto& state = self->state;
+  auto now = std::chrono::steady_clock::now();
+  if (auto found = state.cache.find(key);
+      found != state.cache.end() && now - found->second.made < state.settings.cache_ttl) {
+    ++state.counters.hits;
+    return found->second.view;
+  }
+  ++state.counters.misses;
+  struct gathering {
+    std::vector<domain::store_summary> summaries;
+    std::size_t waiting = 0;
+    bool failed = false;
+  };
+  auto gathered = std::make_shared<gathering>();
+  gathered->waiting = state.stores.size();
+  auto promise = self->make_response_promise<rendered>();
+  auto generation = state.generation;
+  auto finish = [self, key, generation, render, gathered, promise]() mutable {
+    auto& state = self->state;
+    std::ranges::sort(gathered->summaries, {}, &domain::store_summary::store);
+    rendered view{render(gathered->summaries), generation};
+    // A store that changed while we gathered has bumped the generation: what
+    // was gathered may predate it, so it is answered but not kept.
+    if (generation == state.generation)
+      state.cache[key] = {view, std::chrono::steady_clock::now()};
+    promise.deliver(std::move(view));
+  };
+  if (gathered->waiting == 0)
+    finish();
+  for (const auto& store : state.stores)
+    self
+      ->request(store, gather_timeout, report_atom_v, from_day, to_day, weeks,
+                state.settings.overstock_multiple)
+      .then(
+        [gathered, finish](domain::store_summary& summary) mutable {
+          gathered->summaries.push_back(std::move(summary));
+          if (--gathered->waiting == 0 && !gathered->failed)
+            finish();
+        },
+        [gathered, promise](caf::error& err) mutable {
+          --gathered->waiting;
+          if (!gathered->failed)
+            promise.deliver(std::move(err));
+          gathered->failed = true;
+        });
+  return promise;
+}
+
+} // namespace
+
+hq_actor::behavior_type hq(hq_actor::stateful_pointer<hq_state> self,
+                           std::vector<store_actor> stores, hq_settings settings) {
+  self->state.stores = std::move(stores);
+  self->state.settings = settings;
+  for (const auto& store : self->state.stores)
+    self->send(store, subscribe_atom_v, caf::actor_cast<caf::actor>(self));
+  return {
+    [self](report_atom, std::string& from_day, std::string& to_day) {
+      return serve(self, {from_day, to_day}, from_day, to_day, {},
+                   [](const std::vector<domain::store_summary>& summaries) {
+                     return render_report(summaries);
+                   });
+    },
+    [self](dashboard_atom) {
+      auto today = domain::day_of(domain::format_timestamp(std::chrono::system_clock::now()));
+      auto weeks = domain::last_iso_weeks(today, self->state.settings.trend_weeks);
+      return serve(self, {"dashboard", today}, "", "", weeks,
+                   [weeks](const std::vector<domain::store_summary>& summaries) {
+                     return render_dashboard(summaries, weeks);
+                   });
+    },
+    [self](invalidate_atom) {
+      auto& state = self->state;
+      ++state.generation;
+      if (!state.cache.empty()) {
+        state.counters.invalidations += state.cache.size();
+        state.cache.clear();
+      }
+    },
+    [](ready_atom) { return true; },
+  };
+}
+
+} // namespace comptoir::actors

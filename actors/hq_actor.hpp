@@ -1,0 +1,53 @@
+#pragma once
+// The head office's actor: the consolidated sales report and the dashboard,
+// gathered from every store's in-memory aggregates and cached.
+
+#include "actors/protocol.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace comptoir::actors {
+
+struct hq_settings {
+  /// A cached report or dashboard is dropped after this, even if no store changed.
+  std::chrono::milliseconds cache_ttl{5'000};
+  /// Overstock: more than this many times the reorder point on hand.
+  std::int64_t overstock_multiple = 3;
+  /// The dashboard's weekly trend covers this many ISO weeks.
+  int trend_weeks = 8;
+};
+
+struct cached_view {
+  rendered view;
+  std::chrono::steady_clock::time_point made;
+};
+
+/// Hits, misses and invalidations of the report cache.
+struct cache_counters {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::uint64_t invalidations = 0;
+};
+
+struct hq_state {
+  std::vector<store_actor> stores;
+  hq_settings settings;
+  /// Reports by (from day, to day); the dashboard under ("dashboard", "").
+  std::map<std::pair<std::string, std::string>, cached_view> cache;
+  /// Bumped by every invalidation: the ETag of reports and dashboards.
+  std::uint64_t generation = 1;
+  cache_counters counters;
+  static inline const char* name = "hq";
+};
+
+hq_actor::behavior_type hq(hq_actor::stateful_pointer<hq_state> self,
+                           std::vector<store_actor> stores, hq_settings settings);
+
+} // namespace comptoir::actors
