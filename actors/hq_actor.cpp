@@ -78,6 +78,12 @@ hq_actor::behavior_type hq(hq_actor::stateful_pointer<hq_state> self,
   self->state.settings = settings;
   for (const auto& store : self->state.stores)
     self->send(store, subscribe_atom_v, caf::actor_cast<caf::actor>(self));
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    const auto& counters = self->state.counters;
+    spdlog::info("hq: report cache {} hits, {} misses, {} invalidations", counters.hits,
+                 counters.misses, counters.invalidations);
+    self->quit(msg.reason);
+  });
   return {
     [self](report_atom, std::string& from_day, std::string& to_day) {
       return serve(self, {from_day, to_day}, from_day, to_day, {},

@@ -481,8 +481,11 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       fail_start);
   self->delayed_send(self, std::chrono::hours{1}, purge_atom_v);
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    spdlog::info("store {}: commits by batch size: {}", self->state.where.id.value,
-                 self->state.batches.describe());
+    auto& state = self->state;
+    spdlog::info("store {}: commits by batch size: {}", state.where.id.value,
+                 state.batches.describe());
+    spdlog::info("store {}: stock view cache {} hits, {} misses", state.where.id.value,
+                 state.rendered_stock.hits(), state.rendered_stock.misses());
     self->quit(msg.reason);
   });
   return {

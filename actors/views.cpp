@@ -146,10 +146,13 @@ namespace comptoir::actors {
 
 const std::string& stock_view::of(const domain::location& where,
                                   const domain::stock_ledger& ledger) {
-  if (version_ != ledger.version()) {
-    body_ = render_stock(where, ledger, false);
-    version_ = ledger.version();
+  if (version_ == ledger.version()) {
+    ++hits_;
+    return body_;
   }
+  ++misses_;
+  body_ = render_stock(where, ledger, false);
+  version_ = ledger.version();
   return body_;
 }
 

@@ -56,9 +56,16 @@ class stock_view {
 public:
   const std::string& of(const domain::location& where, const domain::stock_ledger& ledger);
 
+  /// Reads served from the rendered JSON, and reads that rendered it again
+  /// because the stock had changed (the metrics issue exposes them).
+  std::uint64_t hits() const noexcept { return hits_; }
+  std::uint64_t misses() const noexcept { return misses_; }
+
 private:
   std::string body_;
   std::uint64_t version_ = 0;
+  std::uint64_t hits_ = 0;
+  std::uint64_t misses_ = 0;
 };
 
 /// `{id, store_id, lines: [{product_id, quantity, unit_price_cents}], total_cents, status, created_at}`
