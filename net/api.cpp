@@ -42,6 +42,28 @@ std::string client_context(const caf::error& err) {
   return {};
 }
 
+/// The `limit` and `cursor` of a listing, `decode` reading this listing's
+/// cursors; what is wrong goes to `errors`.
+template <class Decode>
+auto read_page(const split_target& target, std::vector<field_error>& errors, Decode decode) {
+  struct page {
+    std::int32_t limit = default_page_size;
+    decltype(decode(std::string_view{})) after;
+  } result;
+  if (auto* limit = find_param(target, "limit")) {
+    if (auto parsed = domain::parse_limit(*limit, max_page_size))
+      result.limit = *parsed;
+    else
+      errors.push_back({"limit", "expected an integer between 1 and 500"});
+  }
+  if (auto* cursor = find_param(target, "cursor")) {
+    result.after = decode(*cursor);
+    if (!result.after)
+      errors.push_back({"cursor", "not a cursor this server gave out"});
+  }
+  return result;
+}
+
 /// A problem whose body gains `member` (a JSON value given as text).
 response problem_with(unsigned status, std::string_view detail, const std::string& request_id,
                       std::string_view member, const std::string& json_value) {
@@ -275,19 +297,9 @@ void api::impl::handle(request& incoming, responder& reply) const {
       query.text = *text;
     if (auto* category = find_param(*target, "category"))
       query.category = *category;
-    query.limit = default_page_size;
-    if (auto* limit = find_param(*target, "limit")) {
-      if (auto parsed = domain::parse_limit(*limit, max_page_size))
-        query.limit = *parsed;
-      else
-        errors.push_back({"limit", "expected an integer between 1 and 500"});
-    }
-    if (auto* cursor = find_param(*target, "cursor")) {
-      if (auto after = domain::decode_cursor(*cursor))
-        query.after = *after;
-      else
-        errors.push_back({"cursor", "not a cursor this server gave out"});
-    }
+    auto page = read_page(*target, errors, domain::decode_cursor);
+    query.limit = page.limit;
+    query.after = page.after.value_or(0);
     if (!errors.empty())
       return reply(problem(400, "Some query parameters are invalid.", id, errors));
     return ask_cached(std::move(reply), incoming, "", actors::list_atom_v, std::move(query));
@@ -367,19 +379,9 @@ void api::impl::handle(request& incoming, responder& reply) const {
       else
         errors.push_back({"status", "expected pending, approved, fulfilled or rejected"});
     }
-    query.limit = default_page_size;
-    if (auto* limit = find_param(*target, "limit")) {
-      if (auto parsed = domain::parse_limit(*limit, max_page_size))
-        query.limit = *parsed;
-      else
-        errors.push_back({"limit", "expected an integer between 1 and 500"});
-    }
-    if (auto* cursor = find_param(*target, "cursor")) {
-      if (auto before = domain::decode_uuid_cursor(*cursor))
-        query.before_id = *before;
-      else
-        errors.push_back({"cursor", "not a cursor this server gave out"});
-    }
+    auto page = read_page(*target, errors, domain::decode_uuid_cursor);
+    query.limit = page.limit;
+    query.before_id = page.after.value_or("");
     if (!errors.empty())
       return reply(problem(400, "Some query parameters are invalid.", id, errors));
     return ask_rendered(std::move(reply), id, "", actors::list_atom_v, std::move(query));
@@ -450,19 +452,9 @@ void api::impl::handle(request& incoming, responder& reply) const {
         else
           errors.push_back({name, "expected an RFC 3339 date-time or a date (YYYY-MM-DD)"});
       }
-    query.limit = default_page_size;
-    if (auto* limit = find_param(*target, "limit")) {
-      if (auto parsed = domain::parse_limit(*limit, max_page_size))
-        query.limit = *parsed;
-      else
-        errors.push_back({"limit", "expected an integer between 1 and 500"});
-    }
-    if (auto* cursor = find_param(*target, "cursor")) {
-      if (auto before = domain::decode_uuid_cursor(*cursor))
-        query.before_id = *before;
-      else
-        errors.push_back({"cursor", "not a cursor this server gave out"});
-    }
+    auto page = read_page(*target, errors, domain::decode_uuid_cursor);
+    query.limit = page.limit;
+    query.before_id = page.after.value_or("");
     if (!errors.empty())
       return reply(problem(400, "Some query parameters are invalid.", id, errors));
     return ask_rendered(std::move(reply), id, "There is no store " + std::to_string(*path_id) + ".",
