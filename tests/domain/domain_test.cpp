@@ -5,6 +5,7 @@
 #include "domain/cursor.hpp"
 #include "domain/parse.hpp"
 #include "domain/product_query.hpp"
+#include "domain/report.hpp"
 #include "domain/restock.hpp"
 #include "domain/stock.hpp"
 #include "domain/timestamp.hpp"
@@ -343,4 +344,27 @@ TEST_CASE("a reorder point change bumps the ledger's version") {
   ledger.set_reorder_point(product_id{1}, 7);
   CHECK(ledger.item(product_id{1}).reorder_point == 7);
   CHECK(ledger.version() > version);
+}
+
+// -- head office ----------------------------------------------------------------------
+
+TEST_CASE("a store's summary holds its window's sales and its stock now") {
+  sales_aggregate sales;
+  sale first{"a", location_id{1}, {{product_id{1}, 2, 100}}, 200, sale_status::completed,
+             "2026-11-02T10:00:00.000Z"};
+  sale second{"b", location_id{1}, {{product_id{2}, 1, 50}}, 50, sale_status::completed,
+              "2026-11-09T10:00:00.000Z"};
+  sales.add_sale(first);
+  sales.add_sale(second);
+  stock_ledger stock{{{product_id{1}, 0, 5}, {product_id{2}, 40, 10}, {product_id{3}, 7, 5}}};
+  auto summary = summarize(location_id{1}, sales, stock, "2026-11-01", "2026-11-08",
+                           {"2026-W45", "2026-W46"}, 3);
+  CHECK(summary.totals.sales_count == 1);
+  CHECK(summary.totals.revenue_cents == 200);
+  CHECK(summary.on_hand_total == 47);
+  CHECK(summary.below_reorder == 1);
+  CHECK(summary.out_of_stock == std::vector<product_id>{product_id{1}});
+  CHECK(summary.overstock == std::vector<product_id>{product_id{2}});
+  CHECK(summary.weekly_revenue.at("2026-W45") == 200);
+  CHECK(summary.weekly_revenue.at("2026-W46") == 50);
 }
