@@ -405,6 +405,8 @@ void api::impl::handle(request& incoming, responder& reply) const {
         else
           errors.push_back({name, "expected a date (YYYY-MM-DD) or an RFC 3339 date-time"});
       }
+    if (errors.empty() && !from_day.empty() && !to_day.empty() && to_day < from_day)
+      errors.push_back({"to", "must not be before from"});
     if (!errors.empty())
       return reply(problem(400, "Some query parameters are invalid.", id, errors));
     return ask_cached(std::move(reply), incoming, "", actors::report_atom_v, std::move(from_day),
