@@ -5,11 +5,7 @@
 // COMPTOIR_TEST_DATABASE_URL (SQLite or PostgreSQL). The report and dashboard
 // numbers are checked against SQL run on the database itself.
 
-#include "persistence/database_url.hpp"
-#include "persistence/session.hpp"
-#include "support/http_client.hpp"
-#include "support/server_process.hpp"
-#include "support/test_database.hpp"
+#include "support/api_helpers.hpp"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
@@ -32,57 +28,14 @@ namespace json = boost::json;
 
 namespace {
 
-// -- nodes ----------------------------------------------------------------------
-
-/// A demo node (stores 1-5, centre 6, products 1-50) on an empty database.
-std::unique_ptr<server_process> fresh_node() {
-  reset_database(test_database_url());
-  return std::make_unique<server_process>();
-}
-
-std::string clerk_of(std::int64_t store) {
-  return "demo-clerk-" + std::to_string(store);
-}
-
 // -- HTTP helpers -------------------------------------------------------------
 
-json::object json_body(const http_reply& reply) {
-  return json::parse(reply.body).as_object();
-}
-
-http_reply call(std::uint16_t port, const std::string& method, const std::string& target,
-                const std::string& token, const std::string& body = "",
-                const std::map<std::string, std::string>& headers = {}) {
-  http_call request;
-  request.method = method;
-  request.target = target;
-  if (!token.empty())
-    request.headers["Authorization"] = "Bearer " + token;
-  if (!body.empty())
-    request.headers["Content-Type"] = "application/json";
-  for (const auto& [name, value] : headers)
-    request.headers[name] = value;
-  request.body = body;
-  return send(port, request);
-}
+/// Appended to a stock listing: every line, the new products' too.
+constexpr auto every_line = "?limit=500";
 
 http_reply get_if_none_match(std::uint16_t port, const std::string& target,
                              const std::string& etag, const std::string& token = "demo-hq") {
   return call(port, "GET", target, token, "", {{"If-None-Match", etag}});
-}
-
-using lines_t = std::vector<std::pair<std::int64_t, std::int64_t>>;
-
-std::string lines_body(const lines_t& lines) {
-  json::array array;
-  for (auto [product, quantity] : lines)
-    array.push_back(json::object{{"product_id", product}, {"quantity", quantity}});
-  return json::serialize(json::object{{"lines", std::move(array)}});
-}
-
-http_reply sell(std::uint16_t port, std::int64_t store, const lines_t& lines) {
-  return call(port, "POST", "/api/v1/stores/" + std::to_string(store) + "/sales", clerk_of(store),
-              lines_body(lines));
 }
 
 /// A 201 sale; its body.
@@ -91,12 +44,6 @@ json::object sold(std::uint16_t port, std::int64_t store, const lines_t& lines) 
   CAPTURE(reply.body);
   REQUIRE(reply.status == 201);
   return json_body(reply);
-}
-
-http_reply give_back(std::uint16_t port, const std::string& sale_id, std::int64_t store,
-                     const lines_t& lines) {
-  return call(port, "POST", "/api/v1/sales/" + sale_id + "/returns", clerk_of(store),
-              lines_body(lines));
 }
 
 http_reply patch_product(std::uint16_t port, std::int64_t product, const json::object& changes,
@@ -108,24 +55,6 @@ http_reply patch_product(std::uint16_t port, std::int64_t product, const json::o
 http_reply post_product(std::uint16_t port, const std::string& body,
                         const std::string& token = "demo-hq") {
   return call(port, "POST", "/api/v1/products", token, body);
-}
-
-http_reply set_reorder_point(std::uint16_t port, std::int64_t store, std::int64_t product,
-                             std::int64_t point) {
-  return call(port, "PATCH",
-              "/api/v1/stores/" + std::to_string(store) + "/stock/" + std::to_string(product),
-              "demo-hq", json::serialize(json::object{{"reorder_point", point}}));
-}
-
-std::map<std::int64_t, std::int64_t> stock_of(std::uint16_t port, std::int64_t store) {
-  auto reply = get(port, "/api/v1/stores/" + std::to_string(store) + "/stock?limit=500",
-                   "demo-admin");
-  REQUIRE(reply.status == 200);
-  std::map<std::int64_t, std::int64_t> on_hand;
-  auto body = json_body(reply);
-  for (auto& item : body.at("items").as_array())
-    on_hand[item.at("product_id").as_int64()] = item.at("on_hand").as_int64();
-  return on_hand;
 }
 
 json::object report(std::uint16_t port, const std::string& query = "",
@@ -142,19 +71,6 @@ json::object dashboard(std::uint16_t port, const std::string& token = "demo-hq")
   CAPTURE(reply.body);
   REQUIRE(reply.status == 200);
   return json_body(reply);
-}
-
-/// Checks that `reply` is a problem document with `status`.
-void check_problem(const http_reply& reply, unsigned status) {
-  CAPTURE(reply.body);
-  CHECK(reply.status == status);
-  CHECK(reply.headers.at("content-type") == "application/problem+json");
-  auto body = json_body(reply);
-  CHECK(body.at("status").as_int64() == status);
-  CHECK(body.at("type").is_string());
-  CHECK(body.at("title").is_string());
-  CHECK(body.at("detail").is_string());
-  CHECK(body.at("request_id").as_string() == reply.headers.at("x-request-id"));
 }
 
 /// store_id -> the object of that store in `array` (of report or dashboard).
@@ -242,17 +158,6 @@ std::string uuid_at(std::int64_t millis, std::mt19937_64& random) {
 }
 
 // -- SQL on the node's database ----------------------------------------------
-
-std::unique_ptr<soci::session> open_database() {
-  return comptoir::persistence::open_session(
-      comptoir::persistence::parse_database_url(test_database_url()).value());
-}
-
-long long scalar(soci::session& sql, const std::string& query) {
-  long long value = 0;
-  sql << query, soci::into(value);
-  return value;
-}
 
 /// Runs `query`, whose columns are a text and then `numbers` integers, and
 /// hands each row to `row(text, integers)`.
@@ -551,7 +456,7 @@ void trade_today(history& data, std::mt19937_64& random) {
   }
   // Last, store 2 sells its last units of one product (a return would bring
   // some back).
-  const auto left = stock_of(port, 2).at(sold_out);
+  const auto left = stock_of(port, 2, every_line).at(sold_out);
   REQUIRE(left > 0);
   sold(port, 2, {{sold_out, left}});
 }
@@ -685,7 +590,7 @@ TEST_CASE("a new price, a sale, a return are seen at once by the next sale, stoc
     const std::int64_t product = 1 + static_cast<std::int64_t>(random() % 50);
     const std::int64_t price = 100 + static_cast<std::int64_t>(random() % 10000);
     const std::int64_t quantity = 1 + round % 3;
-    auto stock_before = stock_of(port, store);
+    auto stock_before = stock_of(port, store, every_line);
     if (stock_before.at(product) < quantity)
       continue;
     // Warm the caches, so that a stale copy would be there to serve.
@@ -701,7 +606,7 @@ TEST_CASE("a new price, a sale, a return are seen at once by the next sale, stoc
     CHECK(line.at("unit_price_cents").as_int64() == price);
     CHECK(sale.at("total_cents").as_int64() == price * quantity);
 
-    CHECK(stock_of(port, store).at(product) == stock_before.at(product) - quantity);
+    CHECK(stock_of(port, store, every_line).at(product) == stock_before.at(product) - quantity);
 
     auto report_after = by_store(report(port, from_today).at("stores"));
     CHECK(report_after[store].at("sales_count").as_int64() ==
@@ -726,7 +631,7 @@ TEST_CASE("a new price, a sale, a return are seen at once by the next sale, stoc
     CAPTURE(returned.body);
     REQUIRE(returned.status == 201);
     CHECK(json_body(returned).at("refund_cents").as_int64() == price);
-    CHECK(stock_of(port, store).at(product) == stock_before.at(product) - quantity + 1);
+    CHECK(stock_of(port, store, every_line).at(product) == stock_before.at(product) - quantity + 1);
     auto report_returned = by_store(report(port, from_today).at("stores"));
     CHECK(report_returned[store].at("revenue_cents").as_int64() ==
           report_after[store].at("revenue_cents").as_int64() - price);
@@ -741,7 +646,7 @@ TEST_CASE("a product sold out in a store shows at once in the dashboard and the 
   auto node = fresh_node();
   const auto port = node->port();
   constexpr std::int64_t store = 3;
-  auto stock = stock_of(port, store);
+  auto stock = stock_of(port, store, every_line);
   std::int64_t product = 0;
   for (auto [id, on_hand] : stock)
     if (on_hand > 0 && on_hand < 60) {
@@ -785,7 +690,7 @@ TEST_CASE("a restock approval and a new reorder point show at once in the report
 
   // A reorder point above what is on hand: below reorder at once, and the
   // product leaves the overstock (if it was there); a small one puts it back.
-  const auto on_hand = stock_of(port, store).at(product);
+  const auto on_hand = stock_of(port, store, every_line).at(product);
   REQUIRE(set_reorder_point(port, store, product, on_hand + 1).status == 200);
   auto raised = by_store(report(port).at("stock"))[store];
   CHECK(raised.at("below_reorder").as_int64() == after.at("below_reorder").as_int64() + 1);
@@ -831,7 +736,7 @@ TEST_CASE("a new product gets a stock line everywhere and can be restocked and s
   CHECK(scalar(*sql, "SELECT CAST(COUNT(*) AS BIGINT) FROM products WHERE sku = 'HQ-0001'"
                      " AND price_cents = 2499") == 1);
   for (std::int64_t store = 1; store <= 5; ++store)
-    CHECK(stock_of(port, store).at(id) == 0);
+    CHECK(stock_of(port, store, every_line).at(id) == 0);
   auto warehouse = get(port, "/api/v1/warehouse/stock?limit=500", "demo-logistics");
   REQUIRE(warehouse.status == 200);
   bool listed = false;
@@ -870,11 +775,11 @@ TEST_CASE("a new product gets a stock line everywhere and can be restocked and s
                        "demo-logistics");
   CAPTURE(approved.body);
   REQUIRE(approved.status == 200);
-  CHECK(stock_of(port, 4).at(id) == 10);
+  CHECK(stock_of(port, 4, every_line).at(id) == 10);
   REQUIRE(patch_product(port, id, {{"price_cents", 1999}}, "demo-admin").status == 200);
   auto sale = sold(port, 4, {{id, 3}});
   CHECK(sale.at("total_cents").as_int64() == 3 * 1999);
-  CHECK(stock_of(port, 4).at(id) == 7);
+  CHECK(stock_of(port, 4, every_line).at(id) == 7);
   CHECK(scalar(*sql, "SELECT on_hand FROM stock WHERE location_id = 4 AND product_id = " +
                          std::to_string(id)) == 7);
 

@@ -1,9 +1,7 @@
 // End-to-end tests: the real comptoir binary on a free port, over real
 // HTTP, on the database of COMPTOIR_TEST_DATABASE_URL (SQLite or PostgreSQL).
 
-#include "support/http_client.hpp"
-#include "support/server_process.hpp"
-#include "support/test_database.hpp"
+#include "support/api_helpers.hpp"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
@@ -17,31 +15,12 @@ namespace {
 
 /// One demo node shared by the read-only tests of this binary.
 server_process& node() {
-  static std::unique_ptr<server_process> running = [] {
-    reset_database(test_database_url());
-    return std::make_unique<server_process>();
-  }();
+  static std::unique_ptr<server_process> running = fresh_node();
   return *running;
 }
 
 http_reply get_as_admin(const std::string& target) {
   return get(node().port(), target, "demo-admin");
-}
-
-json::object json_body(const http_reply& reply) {
-  return json::parse(reply.body).as_object();
-}
-
-/// Checks that `reply` is a problem document with `status`.
-void check_problem(const http_reply& reply, unsigned status) {
-  CHECK(reply.status == status);
-  CHECK(reply.headers.at("content-type") == "application/problem+json");
-  auto body = json_body(reply);
-  CHECK(body.at("status").as_int64() == status);
-  CHECK(body.at("type").is_string());
-  CHECK(body.at("title").is_string());
-  CHECK(body.at("detail").is_string());
-  CHECK(body.at("request_id").as_string() == reply.headers.at("x-request-id"));
 }
 
 } // namespace

@@ -5,11 +5,7 @@
 // the database of COMPTOIR_TEST_DATABASE_URL (SQLite or PostgreSQL), checked
 // through the API and with SQL on the database itself.
 
-#include "persistence/database_url.hpp"
-#include "persistence/session.hpp"
-#include "support/http_client.hpp"
-#include "support/server_process.hpp"
-#include "support/test_database.hpp"
+#include "support/api_helpers.hpp"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
@@ -40,7 +36,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::int64_t centre = 6; // the logistics centre of the demo data
+constexpr std::int64_t centre = demo_centre;
 
 // -- a node of its own, on a fresh database ----------------------------------
 
@@ -74,57 +70,22 @@ private:
   std::filesystem::path path_;
 };
 
-/// A demo node on an empty database, with the config file when given.
-std::unique_ptr<server_process> fresh_node(const config_file* config = nullptr) {
-  reset_database(test_database_url());
+/// A demo node on an empty database, with the config file when given (and
+/// without one through fresh_node()).
+std::unique_ptr<server_process> fresh_node(const config_file* config) {
   std::map<std::string, std::string> env;
   if (config)
     env["COMPTOIR_CONFIG"] = config->path();
-  return std::make_unique<server_process>(env);
-}
-
-std::string clerk_of(std::int64_t store) {
-  return "demo-clerk-" + std::to_string(store);
+  return comptoir::test::fresh_node(env);
 }
 
 // -- HTTP helpers -------------------------------------------------------------
 
-json::object json_body(const http_reply& reply) {
-  return json::parse(reply.body).as_object();
-}
+/// Appended to a stock listing: only the lines below their reorder point.
+const std::string below_reorder = "?below_reorder=true";
 
 std::string id_of(const http_reply& reply) {
   return std::string{json_body(reply).at("id").as_string()};
-}
-
-http_reply call(std::uint16_t port, const std::string& method, const std::string& target,
-                const std::string& token, const std::string& body = "",
-                const std::string* idempotency_key = nullptr) {
-  http_call request;
-  request.method = method;
-  request.target = target;
-  request.headers["Authorization"] = "Bearer " + token;
-  if (!body.empty())
-    request.headers["Content-Type"] = "application/json";
-  if (idempotency_key)
-    request.headers["Idempotency-Key"] = *idempotency_key;
-  request.body = body;
-  return send(port, request);
-}
-
-using lines_t = std::vector<std::pair<std::int64_t, std::int64_t>>;
-
-/// `{"lines":[{"product_id":p,"quantity":q},...]}`
-std::string lines_body(const lines_t& lines) {
-  json::array array;
-  for (auto [product, quantity] : lines)
-    array.push_back(json::object{{"product_id", product}, {"quantity", quantity}});
-  return json::serialize(json::object{{"lines", std::move(array)}});
-}
-
-http_reply sell(std::uint16_t port, std::int64_t store, const lines_t& lines) {
-  return call(port, "POST", "/api/v1/stores/" + std::to_string(store) + "/sales", clerk_of(store),
-              lines_body(lines));
 }
 
 http_reply ask_restock(std::uint16_t port, std::int64_t store, const lines_t& lines,
@@ -153,45 +114,6 @@ http_reply approve(std::uint16_t port, const std::string& id,
 http_reply reject(std::uint16_t port, const std::string& id,
                   const std::string& token = "demo-logistics") {
   return call(port, "POST", "/api/v1/restock-requests/" + id + "/reject", token);
-}
-
-http_reply set_reorder_point(std::uint16_t port, std::int64_t store, std::int64_t product,
-                             std::int64_t point, const std::string& token = "demo-hq") {
-  return call(port, "PATCH",
-              "/api/v1/stores/" + std::to_string(store) + "/stock/" + std::to_string(product),
-              token, json::serialize(json::object{{"reorder_point", point}}));
-}
-
-struct stock_line {
-  std::int64_t on_hand = 0;
-  std::int64_t reorder_point = 0;
-  bool operator==(const stock_line&) const = default;
-};
-
-std::string stock_target(std::int64_t location, bool below_reorder = false) {
-  std::string target = location == centre ? "/api/v1/warehouse/stock"
-                                          : "/api/v1/stores/" + std::to_string(location) + "/stock";
-  return below_reorder ? target + "?below_reorder=true" : target;
-}
-
-/// Product id -> stock line of a store or of the centre, as the API tells it.
-std::map<std::int64_t, stock_line> stock_lines(std::uint16_t port, std::int64_t location,
-                                               bool below_reorder = false) {
-  auto reply = get(port, stock_target(location, below_reorder), "demo-admin");
-  REQUIRE(reply.status == 200);
-  std::map<std::int64_t, stock_line> lines;
-  auto body = json_body(reply);
-  for (auto& item : body.at("items").as_array())
-    lines[item.at("product_id").as_int64()] = {item.at("on_hand").as_int64(),
-                                               item.at("reorder_point").as_int64()};
-  return lines;
-}
-
-std::map<std::int64_t, std::int64_t> stock_of(std::uint16_t port, std::int64_t location) {
-  std::map<std::int64_t, std::int64_t> on_hand;
-  for (auto [product, line] : stock_lines(port, location))
-    on_hand[product] = line.on_hand;
-  return on_hand;
 }
 
 struct alert {
@@ -247,20 +169,6 @@ std::vector<json::object> list_requests(std::uint16_t port, const std::string& t
   return items;
 }
 
-/// Checks that `reply` is a problem document with `status`.
-void check_problem(const http_reply& reply, unsigned status) {
-  CAPTURE(reply.body);
-  CHECK(reply.status == status);
-  REQUIRE(reply.headers.contains("content-type"));
-  CHECK(reply.headers.at("content-type") == "application/problem+json");
-  auto body = json_body(reply);
-  CHECK(body.at("status").as_int64() == status);
-  CHECK(body.at("type").is_string());
-  CHECK(body.at("title").is_string());
-  CHECK(body.at("detail").is_string());
-  CHECK(body.at("request_id").as_string() == reply.headers.at("x-request-id"));
-}
-
 /// Polls `done` every 20 ms until it holds or `limit` has passed.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
   auto deadline = std::chrono::steady_clock::now() + limit;
@@ -274,33 +182,11 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds lim
 
 // -- SQL on the node's database ----------------------------------------------
 
-std::unique_ptr<soci::session> open_database() {
-  return comptoir::persistence::open_session(
-      comptoir::persistence::parse_database_url(test_database_url()).value());
-}
-
-long long scalar(soci::session& sql, const std::string& query) {
-  long long value = 0;
-  sql << query, soci::into(value);
-  return value;
-}
-
 std::string text(soci::session& sql, const std::string& query) {
   std::string value;
   soci::indicator present = soci::i_null;
   sql << query, soci::into(value, present);
   return present == soci::i_ok ? value : "<null>";
-}
-
-std::string on_hand_in(std::int64_t location, std::int64_t product) {
-  return "SELECT on_hand FROM stock WHERE location_id = " + std::to_string(location) +
-         " AND product_id = " + std::to_string(product);
-}
-
-std::string sold_in(std::int64_t store, std::int64_t product) {
-  return "SELECT CAST(COALESCE(SUM(l.quantity), 0) AS BIGINT) FROM sale_lines l"
-         " JOIN sales s ON s.id = l.sale_id WHERE s.store_id = " +
-         std::to_string(store) + " AND l.product_id = " + std::to_string(product);
 }
 
 std::string status_of(const std::string& request) {
@@ -913,7 +799,7 @@ TEST_CASE("a changed reorder point raises and clears the low-stock alert, and be
   auto raised = alerts_of(port, store, product);
   REQUIRE(raised.size() == 1);
   auto low = raised.at("low_stock");
-  CHECK(stock_lines(port, store, true).contains(product));
+  CHECK(stock_lines(port, store, below_reorder).contains(product));
   CHECK(stock_lines(port, store)[product].reorder_point == line.on_hand + 1);
   CHECK(eventually([&] { return scalar(*sql, open_alerts(store, product, "low_stock")) == 1; }));
   CHECK(scalar(*sql, "SELECT reorder_point FROM stock WHERE location_id = " +
@@ -932,7 +818,7 @@ TEST_CASE("a changed reorder point raises and clears the low-stock alert, and be
   // Back down: cleared.
   REQUIRE(set_reorder_point(port, store, product, line.reorder_point).status == 200);
   CHECK(alerts_of(port, store, product).empty());
-  CHECK(!stock_lines(port, store, true).contains(product));
+  CHECK(!stock_lines(port, store, below_reorder).contains(product));
   CHECK(eventually([&] { return scalar(*sql, open_alerts(store, product, "low_stock")) == 0; }));
   // A point of zero never raises low_stock.
   REQUIRE(set_reorder_point(port, store, product, 0).status == 200);
@@ -955,7 +841,7 @@ TEST_CASE("a changed reorder point raises and clears the low-stock alert, and be
     for (auto [id, item] : stock_lines(port, location))
       if (item.on_hand < item.reorder_point)
         wanted[id] = item;
-    auto listed = stock_lines(port, location, true);
+    auto listed = stock_lines(port, location, below_reorder);
     CHECK(listed == wanted);
     std::set<std::int64_t> listed_ids;
     for (auto& [id, item] : listed)
@@ -976,7 +862,7 @@ TEST_CASE("a changed reorder point raises and clears the low-stock alert, and be
       CHECK(alerted == listed_ids);
     }
   }
-  CHECK(!stock_lines(port, 1, true).empty()); // the demo data has some
+  CHECK(!stock_lines(port, 1, below_reorder).empty()); // the demo data has some
   check_problem(get(port, "/api/v1/stores/1/stock?below_reorder=maybe", "demo-admin"), 400);
 }
 

@@ -3,11 +3,7 @@
 // the database of COMPTOIR_TEST_DATABASE_URL (SQLite or PostgreSQL), checked
 // through the API and with SQL on the database itself.
 
-#include "persistence/database_url.hpp"
-#include "persistence/session.hpp"
-#include "support/http_client.hpp"
-#include "support/server_process.hpp"
-#include "support/test_database.hpp"
+#include "support/api_helpers.hpp"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
@@ -31,84 +27,12 @@ namespace json = boost::json;
 
 namespace {
 
-// -- a node of its own, on a fresh database ----------------------------------
-
-/// Every test case that needs a known state starts its own demo node on an
-/// empty database (the previous case's node is gone by then).
-std::unique_ptr<server_process> fresh_node() {
-  reset_database(test_database_url());
-  return std::make_unique<server_process>();
-}
-
-std::string clerk_of(std::int64_t store) {
-  return "demo-clerk-" + std::to_string(store);
-}
-
 // -- HTTP helpers -------------------------------------------------------------
-
-json::object json_body(const http_reply& reply) {
-  return json::parse(reply.body).as_object();
-}
-
-http_reply post_json(std::uint16_t port, const std::string& target, const std::string& token,
-                     const std::string& body, const std::string* idempotency_key = nullptr) {
-  http_call call;
-  call.method = "POST";
-  call.target = target;
-  call.headers["Authorization"] = "Bearer " + token;
-  call.headers["Content-Type"] = "application/json";
-  if (idempotency_key)
-    call.headers["Idempotency-Key"] = *idempotency_key;
-  call.body = body;
-  return send(port, call);
-}
-
-http_reply sell(std::uint16_t port, std::int64_t store, const std::string& token,
-                const std::string& body, const std::string* idempotency_key = nullptr) {
-  return post_json(port, "/api/v1/stores/" + std::to_string(store) + "/sales", token, body,
-                   idempotency_key);
-}
-
-http_reply give_back(std::uint16_t port, const std::string& sale_id, const std::string& token,
-                     const std::string& body, const std::string* idempotency_key = nullptr) {
-  return post_json(port, "/api/v1/sales/" + sale_id + "/returns", token, body, idempotency_key);
-}
-
-/// `{"lines":[{"product_id":p,"quantity":q},...]}`
-std::string lines_body(const std::vector<std::pair<std::int64_t, std::int64_t>>& lines) {
-  json::array array;
-  for (auto [product, quantity] : lines)
-    array.push_back(json::object{{"product_id", product}, {"quantity", quantity}});
-  return json::serialize(json::object{{"lines", std::move(array)}});
-}
-
-/// Product id -> on hand, as the API tells it.
-std::map<std::int64_t, std::int64_t> stock_of(std::uint16_t port, std::int64_t store) {
-  auto reply = get(port, "/api/v1/stores/" + std::to_string(store) + "/stock", "demo-admin");
-  REQUIRE(reply.status == 200);
-  std::map<std::int64_t, std::int64_t> on_hand;
-  auto body = json_body(reply);
-  for (auto& item : body.at("items").as_array())
-    on_hand[item.at("product_id").as_int64()] = item.at("on_hand").as_int64();
-  return on_hand;
-}
 
 std::int64_t price_of(std::uint16_t port, std::int64_t product) {
   auto reply = get(port, "/api/v1/products/" + std::to_string(product), "demo-admin");
   REQUIRE(reply.status == 200);
   return json_body(reply).at("price_cents").as_int64();
-}
-
-/// Checks that `reply` is a problem document with `status`.
-void check_problem(const http_reply& reply, unsigned status) {
-  CHECK(reply.status == status);
-  CHECK(reply.headers.at("content-type") == "application/problem+json");
-  auto body = json_body(reply);
-  CHECK(body.at("status").as_int64() == status);
-  CHECK(body.at("type").is_string());
-  CHECK(body.at("title").is_string());
-  CHECK(body.at("detail").is_string());
-  CHECK(body.at("request_id").as_string() == reply.headers.at("x-request-id"));
 }
 
 /// Runs `work(job)` for jobs 0..jobs-1 on `threads` threads; every call opens
@@ -139,33 +63,11 @@ template <class Work> void run_concurrently(std::size_t jobs, std::size_t thread
 
 // -- SQL on the node's database ----------------------------------------------
 
-std::unique_ptr<soci::session> open_database() {
-  return comptoir::persistence::open_session(
-      comptoir::persistence::parse_database_url(test_database_url()).value());
-}
-
-long long scalar(soci::session& sql, const std::string& query) {
-  long long value = 0;
-  sql << query, soci::into(value);
-  return value;
-}
-
-std::string sold_in(std::int64_t store, std::int64_t product) {
-  return "SELECT CAST(COALESCE(SUM(l.quantity), 0) AS BIGINT) FROM sale_lines l"
-         " JOIN sales s ON s.id = l.sale_id WHERE s.store_id = " +
-         std::to_string(store) + " AND l.product_id = " + std::to_string(product);
-}
-
 std::string returned_in(std::int64_t store, std::int64_t product) {
   return "SELECT CAST(COALESCE(SUM(l.quantity), 0) AS BIGINT) FROM return_lines l"
          " JOIN returns r ON r.id = l.return_id JOIN sales s ON s.id = r.sale_id"
          " WHERE s.store_id = " +
          std::to_string(store) + " AND l.product_id = " + std::to_string(product);
-}
-
-std::string on_hand_in(std::int64_t store, std::int64_t product) {
-  return "SELECT on_hand FROM stock WHERE location_id = " + std::to_string(store) +
-         " AND product_id = " + std::to_string(product);
 }
 
 } // namespace
