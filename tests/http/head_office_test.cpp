@@ -913,6 +913,11 @@ TEST_CASE("catalogue changes are validated, and the head office routes are for h
   auto alias = get(port, "/performances", "demo-admin");
   REQUIRE(alias.status == 200);
   CHECK(json::parse(alias.body) == json::parse(api.body));
+
+  // A report window is whole days; a window ending before it starts is refused.
+  check_problem(get(port, "/api/v1/reports/sales?from=2026-11-10&to=2026-11-09", "demo-hq"), 400);
+  check_problem(get(port, "/api/v1/reports/sales?from=yesterday", "demo-hq"), 400);
+  CHECK(get(port, "/api/v1/reports/sales?from=2026-11-10&to=2026-11-10", "demo-hq").status == 200);
 }
 
 // -- ETag / 304 ---------------------------------------------------------------------
