@@ -140,6 +140,7 @@ std::vector<std::pair<product_id, product_totals>> top_products(const window_tot
 // -- sales_aggregate ----------------------------------------------------------------
 
 sales_aggregate::day_totals& sales_aggregate::day(std::string_view day) {
+  index_.reset();
   const auto key = day.substr(0, 10);
   auto at = days_.lower_bound(key);
   if (at == days_.end() || at->first != key)
@@ -184,15 +185,64 @@ void sales_aggregate::add_product_day(std::string_view day_text, product_id prod
   totals.revenue_cents += revenue_cents;
 }
 
+const sales_aggregate::cumulative& sales_aggregate::index() const {
+  if (index_)
+    return *index_;
+  auto& built = index_.emplace();
+  for (const auto& [day, totals] : days_) {
+    built.days.push_back(day);
+    for (const auto& [product, sums] : totals.products)
+      built.products.push_back(product);
+  }
+  std::ranges::sort(built.products);
+  built.products.erase(std::unique(built.products.begin(), built.products.end()),
+                       built.products.end());
+  const auto width = built.products.size();
+  built.rows.resize((built.days.size() + 1) * width);
+  built.sales_count.assign(built.days.size() + 1, 0);
+  built.revenue_cents.assign(built.days.size() + 1, 0);
+  std::size_t row = 0;
+  for (const auto& [day, totals] : days_) {
+    std::copy_n(built.rows.begin() + static_cast<std::ptrdiff_t>(row * width), width,
+                built.rows.begin() + static_cast<std::ptrdiff_t>((row + 1) * width));
+    for (const auto& [product, sums] : totals.products) {
+      auto column = std::ranges::lower_bound(built.products, product) - built.products.begin();
+      auto& cell = built.rows[(row + 1) * width + static_cast<std::size_t>(column)];
+      cell.quantity += sums.quantity;
+      cell.revenue_cents += sums.revenue_cents;
+      cell.days += 1;
+    }
+    built.sales_count[row + 1] = built.sales_count[row] + totals.sales_count;
+    built.revenue_cents[row + 1] = built.revenue_cents[row] + totals.revenue_cents;
+    ++row;
+  }
+  return built;
+}
+
 window_totals sales_aggregate::totals(std::string_view from_day, std::string_view to_day) const {
   // Cut to days: "2026-11-28" sorts before "2026-11-28T...".
   from_day = from_day.substr(0, 10);
   to_day = to_day.substr(0, 10);
+  const auto& sums = index();
+  auto row_of = [&](std::string_view day, std::size_t unbounded) {
+    if (day.empty())
+      return unbounded;
+    return static_cast<std::size_t>(std::ranges::lower_bound(sums.days, day) - sums.days.begin());
+  };
+  const auto first = row_of(from_day, 0);
+  const auto last = std::max(first, row_of(to_day, sums.days.size()));
   window_totals sum;
-  const auto first = from_day.empty() ? days_.begin() : days_.lower_bound(from_day);
-  const auto last = to_day.empty() ? days_.end() : days_.lower_bound(to_day);
-  for (auto at = first; at != last && (to_day.empty() || at->first < to_day); ++at)
-    merge(sum, at->second);
+  sum.sales_count = sums.sales_count[last] - sums.sales_count[first];
+  sum.revenue_cents = sums.revenue_cents[last] - sums.revenue_cents[first];
+  const auto width = sums.products.size();
+  for (std::size_t column = 0; column < width; ++column) {
+    const auto& high = sums.rows[last * width + column];
+    const auto& low = sums.rows[first * width + column];
+    if (high.days > low.days)
+      sum.products.emplace_hint(sum.products.end(), sums.products[column],
+                                product_totals{high.quantity - low.quantity,
+                                               high.revenue_cents - low.revenue_cents});
+  }
   return sum;
 }
 

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -95,12 +96,34 @@ public:
   /// Every day with a sale or a return, in order.
   const std::map<std::string, day_totals, std::less<>>& by_day() const noexcept { return days_; }
 
-  friend bool operator==(const sales_aggregate&, const sales_aggregate&) = default;
+  friend bool operator==(const sales_aggregate& a, const sales_aggregate& b) {
+    return a.days_ == b.days_;
+  }
 
 private:
+  /// Running sums over the days, per product: a window is the difference of
+  /// two rows, whatever its length (reports stay fast with years of sales).
+  struct running {
+    std::int64_t quantity = 0;
+    std::int64_t revenue_cents = 0;
+    /// How many days had the product: it is in a window's totals when > 0.
+    std::int64_t days = 0;
+  };
+  struct cumulative {
+    std::vector<std::string> days;
+    std::vector<product_id> products;
+    /// Row i: the sums of days [0, i); size (days + 1) x products.
+    std::vector<running> rows;
+    std::vector<std::int64_t> sales_count;
+    std::vector<std::int64_t> revenue_cents;
+  };
+
   day_totals& day(std::string_view day);
+  const cumulative& index() const;
 
   std::map<std::string, day_totals, std::less<>> days_;
+  /// Built on the first window asked after a change; dropped by every change.
+  mutable std::optional<cumulative> index_;
 };
 
 } // namespace comptoir::domain
