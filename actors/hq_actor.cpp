@@ -17,6 +17,19 @@ using cache_key = std::pair<std::string, std::string>;
 
 constexpr auto gather_timeout = std::chrono::seconds{10};
 
+/// Drops the expired entries, and the oldest one if none had expired.
+void evict(hq_state& state, std::chrono::steady_clock::time_point now) {
+  auto before = state.cache.size();
+  std::erase_if(state.cache, [&](const auto& entry) {
+    return now - entry.second.made >= state.settings.cache_ttl;
+  });
+  if (state.cache.size() == before)
+    state.cache.erase(std::ranges::min_element(state.cache, {}, [](const auto& entry) {
+                        return entry.second.made;
+                      }));
+  state.counters.invalidations += before - state.cache.size();
+}
+
 /// Serves `key` from the cache while fresh; otherwise asks every store for its
 /// summary and renders all of them with `render`.
 template <class Render>
@@ -45,8 +58,12 @@ caf::result<rendered> serve(self_pointer self, cache_key key, std::string from_d
     rendered view{render(gathered->summaries), generation};
     // A store that changed while we gathered has bumped the generation: what
     // was gathered may predate it, so it is answered but not kept.
-    if (generation == state.generation)
-      state.cache[key] = {view, std::chrono::steady_clock::now()};
+    if (generation == state.generation) {
+      auto made = std::chrono::steady_clock::now();
+      if (state.cache.size() >= state.settings.max_cached)
+        evict(state, made);
+      state.cache[key] = {view, made};
+    }
     promise.deliver(std::move(view));
   };
   if (gathered->waiting == 0)

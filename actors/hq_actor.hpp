@@ -22,6 +22,9 @@ struct hq_settings {
   std::int64_t overstock_multiple = 3;
   /// The dashboard's weekly trend covers this many ISO weeks.
   int trend_weeks = 8;
+  /// Most windows cached at once: a client walking through windows while no
+  /// store sells cannot grow the memory without bound.
+  std::size_t max_cached = 1024;
 };
 
 struct cached_view {
