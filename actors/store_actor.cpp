@@ -317,12 +317,8 @@ caf::result<rendered> sell(self_pointer self, sale_request& request) {
     if (auto known = answer_known_key(self, slot, request.fingerprint))
       return std::move(*known);
   }
-  std::vector<domain::field_problem> unknown;
-  for (std::size_t i = 0; i < request.lines.size(); ++i)
-    if (!state.prices.contains(request.lines[i].product) ||
-        !state.ledger.holds(request.lines[i].product))
-      unknown.push_back({"lines[" + std::to_string(i) + "].product_id",
-                         "no such product in this store"});
+  // Prices and stock lines come and go together (load, and the catalogue's put).
+  auto unknown = domain::lines_not_held(state.ledger, request.lines, "no such product in this store");
   if (!unknown.empty())
     return make_error(error_code::invalid, render_field_problems(unknown));
   if (auto short_lines = state.ledger.reserve(request.lines); !short_lines.empty())
@@ -491,18 +487,13 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
   return {
     [self](caf::get_atom, stock_atom, bool below_reorder_only) {
       auto& state = self->state;
-      if (below_reorder_only)
-        return rendered{render_stock(state.where, state.ledger, true), state.ledger.version()};
-      return rendered{state.rendered_stock.of(state.where, state.ledger), state.ledger.version()};
+      return read_stock(state.rendered_stock, state.where, state.ledger, below_reorder_only);
     },
     [self](fulfil_atom, const std::string& id,
            const std::vector<domain::basket_line>& lines) -> caf::result<bool> {
       auto& state = self->state;
-      std::vector<domain::field_problem> unknown;
-      for (std::size_t i = 0; i < lines.size(); ++i)
-        if (!state.ledger.holds(lines[i].product))
-          unknown.push_back({"lines[" + std::to_string(i) + "].product_id",
-                             "this store has no stock line for this product"});
+      auto unknown = domain::lines_not_held(state.ledger, lines,
+                                            "this store has no stock line for this product");
       if (!unknown.empty())
         return make_error(error_code::invalid, render_field_problems(unknown));
       auto promise = self->make_response_promise<bool>();

@@ -267,3 +267,14 @@ std::string render_dashboard(const std::vector<domain::store_summary>& summaries
 }
 
 } // namespace comptoir::actors
+
+namespace comptoir::actors {
+
+rendered read_stock(stock_view& cache, const domain::location& where,
+                    const domain::stock_ledger& ledger, bool below_reorder_only) {
+  if (below_reorder_only)
+    return rendered{render_stock(where, ledger, true), ledger.version()};
+  return rendered{cache.of(where, ledger), ledger.version()};
+}
+
+} // namespace comptoir::actors

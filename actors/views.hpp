@@ -2,6 +2,7 @@
 // JSON renderings of the state actors own, cached by the owners and sent as is.
 
 #include "domain/location.hpp"
+#include "actors/protocol.hpp"
 #include "domain/basket.hpp"
 #include "domain/product.hpp"
 #include "domain/report.hpp"
@@ -50,6 +51,13 @@ std::string render_dashboard(const std::vector<domain::store_summary>& summaries
 
 /// `{"items": [{id, store_id, product_id, kind, since}], "next_cursor": null}`
 std::string render_alerts(const std::vector<domain::stock_alert>& alerts);
+
+class stock_view;
+
+/// The answer to a stock read: the cached full list, or the items below
+/// their reorder point rendered now.
+rendered read_stock(stock_view& cache, const domain::location& where,
+                    const domain::stock_ledger& ledger, bool below_reorder_only);
 
 /// A location's rendered stock, rendered again only when the ledger's version moves.
 class stock_view {

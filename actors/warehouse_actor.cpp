@@ -189,11 +189,8 @@ caf::result<rendered> create(self_pointer self, domain::location_id store,
                              std::vector<domain::basket_line>& lines, const std::string& key,
                              const std::string& fingerprint) {
   auto& state = self->state;
-  std::vector<domain::field_problem> unknown;
-  for (std::size_t i = 0; i < lines.size(); ++i)
-    if (!state.ledger.holds(lines[i].product))
-      unknown.push_back({"lines[" + std::to_string(i) + "].product_id",
-                         "the logistics centre does not stock this product"});
+  auto unknown =
+    domain::lines_not_held(state.ledger, lines, "the logistics centre does not stock this product");
   if (!unknown.empty())
     return make_error(error_code::invalid, render_field_problems(unknown));
   auto now = clock::now();
@@ -266,9 +263,7 @@ warehouse_actor::behavior_type warehouse(warehouse_actor::stateful_pointer<wareh
   return {
     [self](caf::get_atom, stock_atom, bool below_reorder_only) {
       auto& state = self->state;
-      if (below_reorder_only)
-        return rendered{render_stock(state.where, state.ledger, true), state.ledger.version()};
-      return rendered{state.rendered_stock.of(state.where, state.ledger), state.ledger.version()};
+      return read_stock(state.rendered_stock, state.where, state.ledger, below_reorder_only);
     },
     [self](caf::put_atom, domain::product_id product, std::int64_t) {
       self->state.ledger.add_product(product);

@@ -49,6 +49,16 @@ void stock_ledger::commit_sale(const std::vector<basket_line>& lines) {
   ++version_;
 }
 
+std::vector<field_problem> lines_not_held(const stock_ledger& ledger,
+                                          const std::vector<basket_line>& lines,
+                                          std::string_view message) {
+  std::vector<field_problem> problems;
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    if (!ledger.holds(lines[i].product))
+      problems.push_back({"lines[" + std::to_string(i) + "].product_id", std::string{message}});
+  return problems;
+}
+
 void stock_ledger::add_product(product_id product) {
   auto it = std::ranges::lower_bound(items_, product, {}, &stock_item::product);
   if (it != items_.end() && it->product == product)

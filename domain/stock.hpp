@@ -2,6 +2,7 @@
 // The stock of one location: how many units of each product are on hand, and
 // how many are promised to sales not yet committed.
 
+#include "domain/field_problem.hpp"
 #include "domain/ids.hpp"
 #include "domain/sale.hpp"
 
@@ -61,5 +62,11 @@ private:
   std::vector<std::int64_t> reserved_;
   std::uint64_t version_ = 1;
 };
+
+/// The lines of `lines` whose product `ledger` does not hold, as
+/// {"lines[i].product_id", `message`}.
+std::vector<field_problem> lines_not_held(const stock_ledger& ledger,
+                                          const std::vector<basket_line>& lines,
+                                          std::string_view message);
 
 } // namespace comptoir::domain
