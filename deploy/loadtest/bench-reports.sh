@@ -33,9 +33,10 @@
 # smallest. Everything it starts is stopped by pid on exit, success or not.
 set -euo pipefail
 
-REPO_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
+BENCH_NAME=bench-reports
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 LUA_SCRIPT=$REPO_ROOT/deploy/loadtest/reports.lua
-PG_SH=$REPO_ROOT/tests/support/pg.sh
 
 BACKENDS=(sqlite)
 SIZES=10000,1000000
@@ -52,15 +53,7 @@ STOCK=1000
 DAYS=56
 CACHE_TTL_MS=5000
 
-die() { printf 'bench-reports: error: %s\n' "$*" >&2; exit 1; }
-say() { printf 'bench-reports: %s\n' "$*" >&2; }
 usage() { sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
-
-positive() {
-    if ! [[ "$2" =~ ^[0-9]+$ ]] || (( $2 < ${3:-1} )); then
-        die "$1 needs an integer >= ${3:-1}, got '$2'"
-    fi
-}
 
 while (( $# )); do
     opt=$1
@@ -88,9 +81,7 @@ done
 IFS=, read -r -a SIZE_LIST <<<"$SIZES"
 
 # --- tools -------------------------------------------------------------------
-[[ -x "$BINARY" ]] || die "no comptoir binary at $BINARY (build it: deploy/dev.sh build)"
-command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
-command -v curl >/dev/null || die "curl not found"
+check_tools "$BINARY"
 command -v python3 >/dev/null || die "python3 not found"
 NEED_PG=0
 for b in "${BACKENDS[@]}"; do [[ $b == postgresql ]] && NEED_PG=1; done
@@ -98,84 +89,25 @@ for b in "${BACKENDS[@]}"; do
     [[ $b == sqlite ]] && { command -v sqlite3 >/dev/null || die "sqlite3 not found (apt-get install sqlite3)"; }
 done
 if (( NEED_PG )); then
-    PG_BINDIR=${PG_BINDIR:-}
-    if [[ -z "$PG_BINDIR" ]]; then
-        PG_BINDIR=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
-    fi
+    find_pg_bindir
     [[ -x "$PG_BINDIR/psql" ]] || die "psql not found in '$PG_BINDIR' (Debian 12: package postgresql-15)"
-    export PG_BINDIR
-    PSQL=("$PG_BINDIR/psql" -X -q -A -t -v ON_ERROR_STOP=1)
 fi
 
 # --- cleanup -----------------------------------------------------------------
-WORK=$(mktemp -d /tmp/comptoir-bench-reports.XXXXXX)
-chmod 755 "$WORK"
-SERVER_PID=""
-WRK_PID=""
-GEN_PID=""
-PG_STARTED=0
-
-# stop_pid PID SECONDS: SIGTERM, wait, then SIGKILL. Only our own children.
-stop_pid() {
-    local pid=$1 wait_s=$2 i
-    [[ -n "$pid" ]] || return 0
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for (( i = 0; i < wait_s * 10; i++ )); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    say "pid $pid did not stop in ${wait_s}s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_pid "$WRK_PID" 2
-    stop_pid "$GEN_PID" 5
-    stop_pid "$SERVER_PID" 15
-    if (( PG_STARTED )); then
-        local home=$WORK/pg
-        [[ -f "$WORK/pg/home" ]] && home=$(cat "$WORK/pg/home")
-        cp -f "$home/log" "$WORK/postgresql.log" 2>/dev/null || true
-        "$PG_SH" stop "$WORK/pg" >/dev/null 2>&1 || say "could not stop PostgreSQL in $WORK/pg"
-    fi
-    if (( KEEP )); then
-        say "kept $WORK (databases, comptoir-*.toml, serve-*.log, wrk-*.txt, report-*.json)"
-    else
-        rm -rf -- "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_workdir comptoir-bench-reports "databases, comptoir-*.toml, serve-*.log, wrk-*.txt, report-*.json"
 
 # Another build may replace the binary while we run: use a private copy.
 cp "$BINARY" "$WORK/comptoir"
 COMPTOIR=$WORK/comptoir
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 now_s() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-cpu_of() {
-    local pid=$1 hz
-    hz=$(getconf CLK_TCK)
-    awk -v hz="$hz" '{ t += $14 + $15 } END { printf "%.2f", t / hz }' "/proc/$pid/stat" 2>/dev/null || echo 0
-}
 rss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
 # --- PostgreSQL ----------------------------------------------------------------
 if (( NEED_PG )); then
-    say "starting a private PostgreSQL in $WORK/pg"
-    PG_STARTED=1
-    "$PG_SH" start "$WORK/pg" 2>"$WORK/pg-start.log" || { cat "$WORK/pg-start.log" >&2; die "pg.sh start failed"; }
-    PG_BASE_URL=$(cat "$WORK/pg/url")
+    start_pg
     PG_VERSION=$("${PSQL[@]}" -d "${PG_BASE_URL}postgres" -c "SHOW server_version")
     say "PostgreSQL $PG_VERSION at $PG_BASE_URL"
 fi
@@ -242,16 +174,12 @@ declare -A R   # results: R[backend,size,key]
 
 run_wrk() { # NAME MODE SECONDS TODAY
     REPORT_MODE=$2 REPORT_TODAY=$4 REPORT_SPAN=$(( DAYS + 1 )) \
-        wrk -t1 -c"$CONNECTIONS" -d"$3"s --latency -s "$LUA_SCRIPT" "$BASE" >"$WORK/wrk-$1.txt" 2>&1 &
-    WRK_PID=$!
-    wait "$WRK_PID" || { cat "$WORK/wrk-$1.txt" >&2; die "wrk failed"; }
-    WRK_PID=""
-    grep -q '^REPORT_RESULT' "$WORK/wrk-$1.txt" || { cat "$WORK/wrk-$1.txt" >&2; die "wrk printed no REPORT_RESULT"; }
+        wrk_run "$1" REPORT_RESULT -t1 -c"$CONNECTIONS" -d"$3"s --latency -s "$LUA_SCRIPT" "$BASE"
 }
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 
 bench_one() { # BACKEND SIZE
-    local backend=$1 size=$2 tag="$1-$2" url target t0 t1 port i
+    local backend=$1 size=$2 tag="$1-$2" url target t0 t1 port
     if [[ $backend == sqlite ]]; then
         target=$WORK/sales-$size.db
         url=sqlite://$target
@@ -265,9 +193,9 @@ bench_one() { # BACKEND SIZE
     t0=$(now_s)
     COMPTOIR_DATABASE_URL=$url "$COMPTOIR" generate --stores "$STORES" --products "$PRODUCTS" \
         --stock "$STOCK" --sales "$size" --days "$DAYS" --seed "$SEED" >"$WORK/generate-$tag.log" 2>&1 &
-    GEN_PID=$!
-    wait "$GEN_PID" || { cat "$WORK/generate-$tag.log" >&2; die "comptoir generate failed"; }
-    GEN_PID=""
+    CHILD_PID=$!
+    wait "$CHILD_PID" || { cat "$WORK/generate-$tag.log" >&2; die "comptoir generate failed"; }
+    CHILD_PID=""
     t1=$(now_s)
     R[$tag,generate_s]=$(elapsed "$t0" "$t1")
     # generate spreads the sales over [now - days, now): today is the day it ran.
@@ -304,14 +232,7 @@ EOF
     BASE=http://127.0.0.1:$port
     say "[$tag] comptoir serve on 127.0.0.1:$port"
     t0=$(now_s)
-    "$COMPTOIR" serve --config "$WORK/comptoir-$tag.toml" >"$WORK/serve-$tag.log" 2>&1 &
-    SERVER_PID=$!
-    for (( i = 0; ; i++ )); do
-        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/serve-$tag.log" >&2; die "comptoir serve exited"; }
-        [[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/health/ready" || true)" == 200 ]] && break
-        (( i < READY_TIMEOUT * 50 )) || { cat "$WORK/serve-$tag.log" >&2; die "comptoir not ready after $READY_TIMEOUT s"; }
-        sleep 0.02
-    done
+    start_server "$COMPTOIR" "$WORK/comptoir-$tag.toml" "$WORK/serve-$tag.log" "$BASE" "$READY_TIMEOUT" 50
     t1=$(now_s)
     R[$tag,ready_s]=$(elapsed "$t0" "$t1")
     R[$tag,rss_ready]=$(rss_mb "$SERVER_PID")

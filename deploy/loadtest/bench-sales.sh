@@ -29,9 +29,10 @@
 # share the machine's cores: that is part of the measurement.
 set -euo pipefail
 
-REPO_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
+BENCH_NAME=bench-sales
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 LUA_SCRIPT=$REPO_ROOT/deploy/loadtest/sales.lua
-PG_SH=$REPO_ROOT/tests/support/pg.sh
 
 DURATION=30
 CONNECTIONS=64
@@ -49,15 +50,7 @@ STORES=5
 PRODUCTS=200
 STOCK=1000000
 
-die() { printf 'bench-sales: error: %s\n' "$*" >&2; exit 1; }
-say() { printf 'bench-sales: %s\n' "$*" >&2; }
 usage() { sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
-
-positive() {
-    if ! [[ "$2" =~ ^[0-9]+$ ]] || (( $2 < ${3:-1} )); then
-        die "$1 needs an integer >= ${3:-1}, got '$2'"
-    fi
-}
 
 while (( $# > 0 )); do
     opt=$1
@@ -86,75 +79,16 @@ done
 (( WRK_THREADS <= CONNECTIONS )) || die "--threads must not exceed --connections"
 
 # --- tools -------------------------------------------------------------------
-[[ -x "$BINARY" ]] || die "no comptoir binary at $BINARY (build it: deploy/dev.sh build)"
-command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
-command -v curl >/dev/null || die "curl not found"
-PG_BINDIR=${PG_BINDIR:-}
-if [[ -z "$PG_BINDIR" ]]; then
-    PG_BINDIR=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
-fi
+check_tools "$BINARY"
+find_pg_bindir
 [[ -x "$PG_BINDIR/psql" && -x "$PG_BINDIR/pgbench" ]] \
     || die "psql/pgbench not found in '$PG_BINDIR' (Debian 12: package postgresql-15, /usr/lib/postgresql/15/bin)"
-export PG_BINDIR
-PSQL=("$PG_BINDIR/psql" -X -q -A -t -v ON_ERROR_STOP=1)
 PGBENCH=$PG_BINDIR/pgbench
 
 # --- cleanup -----------------------------------------------------------------
-WORK=$(mktemp -d /tmp/comptoir-bench.XXXXXX)
-chmod 755 "$WORK"
-SERVER_PID=""
-WRK_PID=""
-PGBENCH_PID=""
-PG_STARTED=0
+bench_workdir comptoir-bench "comptoir.toml, serve.log, wrk-*.txt, pgbench*.txt, postgresql.log"
 
-# stop_pid PID SECONDS: SIGTERM, wait, then SIGKILL. Only our own children.
-stop_pid() {
-    local pid=$1 wait_s=$2 i
-    [[ -n "$pid" ]] || return 0
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for (( i = 0; i < wait_s * 10; i++ )); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    say "pid $pid did not stop in ${wait_s}s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_pid "$WRK_PID" 2
-    stop_pid "$PGBENCH_PID" 5
-    stop_pid "$SERVER_PID" 15
-    if (( PG_STARTED )); then
-        local home=$WORK/pg
-        [[ -f "$WORK/pg/home" ]] && home=$(cat "$WORK/pg/home")
-        cp -f "$home/log" "$WORK/postgresql.log" 2>/dev/null || true
-        "$PG_SH" stop "$WORK/pg" >/dev/null 2>&1 || say "could not stop PostgreSQL in $WORK/pg"
-    fi
-    if (( KEEP )); then
-        say "kept $WORK (comptoir.toml, serve.log, wrk-*.txt, pgbench*.txt, postgresql.log)"
-    else
-        rm -rf -- "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# CPU seconds (user+system) of a pid, or of a postmaster and all its children.
-cpu_of() {
-    local pid=$1 hz
-    hz=$(getconf CLK_TCK)
-    awk -v hz="$hz" '{ t += $14 + $15 } END { printf "%.2f", t / hz }' "/proc/$pid/stat" 2>/dev/null || echo 0
-}
+# CPU seconds (user+system) of a postmaster and all its children.
 cpu_of_pg() {
     local pm=$1 hz pid
     local -a files=("$pm/stat")
@@ -167,14 +101,11 @@ cpu_of_pg() {
 machine_cpu() { awk '/^cpu / { b = $2+$3+$4+$7+$8; t = b+$5+$6; print b, t }' /proc/stat; }
 
 # --- PostgreSQL ----------------------------------------------------------------
-say "starting a private PostgreSQL in $WORK/pg"
-PG_STARTED=1
-"$PG_SH" start "$WORK/pg" 2>"$WORK/pg-start.log" || { cat "$WORK/pg-start.log" >&2; die "pg.sh start failed"; }
-BASE_URL=$(cat "$WORK/pg/url")
+start_pg
 PG_HOME=$WORK/pg
 [[ -f "$WORK/pg/home" ]] && PG_HOME=$(cat "$WORK/pg/home")
 POSTMASTER=$(head -n 1 "$PG_HOME/data/postmaster.pid")
-pgq() { local db=$1; shift; "${PSQL[@]}" -d "$BASE_URL$db" -c "$@"; }
+pgq() { local db=$1; shift; "${PSQL[@]}" -d "$PG_BASE_URL$db" -c "$@"; }
 
 PG_VERSION=$(pgq postgres "SHOW server_version")
 SYNC_COMMIT=$(pgq postgres "SHOW synchronous_commit")
@@ -188,7 +119,7 @@ pgq postgres "SELECT pg_reload_conf()" >/dev/null
 say "PostgreSQL $PG_VERSION: synchronous_commit=$SYNC_COMMIT fsync=$FSYNC wal_sync_method=$WAL_SYNC_METHOD"
 pgq postgres "CREATE DATABASE comptoir_bench" >/dev/null
 pgq postgres "CREATE DATABASE pgbench_bench" >/dev/null
-DB_URL=${BASE_URL}comptoir_bench
+DB_URL=${PG_BASE_URL}comptoir_bench
 
 wal_stats() { pgq postgres "SELECT wal_records, wal_write, wal_sync, round(wal_sync_time::numeric, 1) FROM pg_stat_wal" | tr '|' ' '; }
 xact_commits() { pgq postgres "SELECT xact_commit FROM pg_stat_database WHERE datname = '$1'"; }
@@ -224,24 +155,13 @@ level = "info"
 EOF
 
 say "comptoir serve on 127.0.0.1:$PORT (io_threads=$IO_THREADS scheduler_threads=$SCHEDULER_THREADS workers=$WORKERS max_batch=$MAX_BATCH)"
-"$BINARY" serve --config "$WORK/comptoir.toml" >"$WORK/serve.log" 2>&1 &
-SERVER_PID=$!
 BASE=http://127.0.0.1:$PORT
-for (( i = 0; ; i++ )); do
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; die "comptoir serve exited"; }
-    [[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/health/ready" || true)" == 200 ]] && break
-    (( i < 300 )) || { cat "$WORK/serve.log" >&2; die "comptoir not ready after 30 s"; }
-    sleep 0.1
-done
+start_server "$BINARY" "$WORK/comptoir.toml" "$WORK/serve.log" "$BASE" 30 10
 
 RUN_ID=$(date +%s)-$$
 run_wrk() { # NAME SECONDS
     SALES_STORES=$STORES SALES_PRODUCTS=$PRODUCTS SALES_TOKEN=$TOKEN SALES_RUN="$RUN_ID-$1" \
-        wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$2"s --latency -s "$LUA_SCRIPT" "$BASE" >"$WORK/wrk-$1.txt" 2>&1 &
-    WRK_PID=$!
-    wait "$WRK_PID" || { cat "$WORK/wrk-$1.txt" >&2; die "wrk failed"; }
-    WRK_PID=""
-    grep -q '^SALES_RESULT' "$WORK/wrk-$1.txt" || { cat "$WORK/wrk-$1.txt" >&2; die "wrk printed no SALES_RESULT"; }
+        wrk_run "$1" SALES_RESULT -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$2"s --latency -s "$LUA_SCRIPT" "$BASE"
 }
 field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<" $1"; }
 
@@ -314,17 +234,17 @@ PGBENCH_TPS=""
 PGBENCH_CLIENTS=$(( CONNECTIONS < 190 ? CONNECTIONS : 190 ))
 if (( PGBENCH_DURATION > 0 )); then
     say "pgbench -i, then pgbench -c $PGBENCH_CLIENTS -j 2 -T $PGBENCH_DURATION -b simple-update"
-    "$PGBENCH" -i -q "${BASE_URL}pgbench_bench" >"$WORK/pgbench-init.txt" 2>&1 \
+    "$PGBENCH" -i -q "${PG_BASE_URL}pgbench_bench" >"$WORK/pgbench-init.txt" 2>&1 \
         || { cat "$WORK/pgbench-init.txt" >&2; die "pgbench -i failed"; }
     read -r _ _ PGB_SYNC0 PGB_SYNC_MS0 < <(wal_stats)
     CPU_PGB_PG0=$(cpu_of_pg "$POSTMASTER"); read -r PBUSY0 PTOTAL0 < <(machine_cpu)
-    "$PGBENCH" -c "$PGBENCH_CLIENTS" -j 2 -T "$PGBENCH_DURATION" -b simple-update "${BASE_URL}pgbench_bench" \
+    "$PGBENCH" -c "$PGBENCH_CLIENTS" -j 2 -T "$PGBENCH_DURATION" -b simple-update "${PG_BASE_URL}pgbench_bench" \
         >"$WORK/pgbench.txt" 2>&1 &
-    PGBENCH_PID=$!
+    CHILD_PID=$!
     sleep "$(( PGBENCH_DURATION - 1 ))"
     CPU_PGB_PG1=$(cpu_of_pg "$POSTMASTER"); read -r PBUSY1 PTOTAL1 < <(machine_cpu)
-    wait "$PGBENCH_PID" || { cat "$WORK/pgbench.txt" >&2; die "pgbench failed"; }
-    PGBENCH_PID=""
+    wait "$CHILD_PID" || { cat "$WORK/pgbench.txt" >&2; die "pgbench failed"; }
+    CHILD_PID=""
     read -r _ _ PGB_SYNC1 PGB_SYNC_MS1 < <(wal_stats)
     PGBENCH_TPS=$(sed -n 's/^tps = \([0-9]*\)[0-9.]* (without initial connection time).*/\1/p' "$WORK/pgbench.txt")
     [[ -n "$PGBENCH_TPS" ]] || { cat "$WORK/pgbench.txt" >&2; die "no tps in the pgbench output"; }

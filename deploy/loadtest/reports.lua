@@ -30,6 +30,10 @@
 -- done() prints one machine-readable line for deploy/loadtest/bench-reports.sh:
 --   REPORT_RESULT requests=.. ok=.. non200=.. duration_us=.. rps=.. p50_us=.. p90_us=.. p99_us=.. max_us=.. socket_errors=.. last_from=.. last_to=..
 
+-- common.lua, from this script's directory whatever the working directory.
+package.path = (string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./") .. "?.lua;" .. package.path
+local common = require("common")
+
 local mode = os.getenv("REPORT_MODE") or "cached"
 local span = tonumber(os.getenv("REPORT_SPAN") or "") or 57
 local token = os.getenv("REPORT_TOKEN") or "demo-hq"
@@ -54,18 +58,11 @@ local function day(offset)
    return os.date("!%Y-%m-%d", today + offset * 86400)
 end
 
-local threads = {}
-local next_id = 0
-function setup(thread)
-   next_id = next_id + 1
-   thread:set("tid", next_id)
-   table.insert(threads, thread)
-end
+setup = common.setup
 
 local counter = 0
 ok = 0
 non200 = 0
-statuses = ""
 last_from = ""
 last_to = ""
 local cached_path = "/api/v1/reports/sales?from=" .. day(-27) .. "&to=" .. day(1)
@@ -90,29 +87,23 @@ function response(status, hdrs, body)
       ok = ok + 1
    else
       non200 = non200 + 1
-      if #statuses < 200 and not string.find(statuses, " " .. status .. " ", 1, true) then
-         statuses = statuses .. " " .. status .. " "
-      end
+      common.note_status(status)
    end
 end
 
 function done(summary, latency, requests)
-   local total_ok, total_non200, seen, lf, lt = 0, 0, "", "", ""
-   for _, thread in ipairs(threads) do
-      total_ok = total_ok + (thread:get("ok") or 0)
-      total_non200 = total_non200 + (thread:get("non200") or 0)
-      seen = seen .. (thread:get("statuses") or "")
+   local total_non200, lf, lt = common.total("non200"), "", ""
+   for _, thread in ipairs(common.threads) do
       lf = thread:get("last_from") or ""
       lt = thread:get("last_to") or ""
    end
-   local e = summary.errors
+   local p50, p90, p99, max, socket_errors = common.latency_and_errors(summary, latency)
    io.write(string.format(
       "REPORT_RESULT requests=%d ok=%d non200=%d duration_us=%d rps=%.0f p50_us=%d p90_us=%d p99_us=%d max_us=%d socket_errors=%d last_from=%s last_to=%s\n",
-      summary.requests, total_ok, total_non200, summary.duration,
+      summary.requests, common.total("ok"), total_non200, summary.duration,
       summary.requests / (summary.duration / 1e6),
-      latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-      e.connect + e.read + e.write + e.timeout, lf, lt))
+      p50, p90, p99, max, socket_errors, lf, lt))
    if total_non200 > 0 then
-      io.write("REPORT_NON200_STATUSES" .. seen .. "\n")
+      io.write("REPORT_NON200_STATUSES" .. common.seen() .. "\n")
    end
 end

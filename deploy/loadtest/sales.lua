@@ -18,26 +18,21 @@
 --   SALES_RESULT requests=.. created=.. non201=.. duration_us=.. p50_us=.. p90_us=.. p99_us=.. max_us=.. socket_errors=..
 -- plus the first few non-201 statuses seen, if any.
 
+-- common.lua, from this script's directory whatever the working directory.
+package.path = (string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./") .. "?.lua;" .. package.path
+local common = require("common")
+
 local stores = tonumber(os.getenv("SALES_STORES") or "") or 5
 local products = tonumber(os.getenv("SALES_PRODUCTS") or "") or 200
 local token_mode = os.getenv("SALES_TOKEN") or "clerk"
 local run = os.getenv("SALES_RUN") or tostring(os.time())
 
--- Setup phase (main Lua state): number the threads, keep them for done().
-local threads = {}
-local next_id = 0
-
-function setup(thread)
-   next_id = next_id + 1
-   thread:set("tid", next_id)
-   table.insert(threads, thread)
-end
+setup = common.setup
 
 -- Per-thread state (each wrk thread has its own Lua state).
 local counter = 0
 created = 0
 non201 = 0
-statuses = ""   -- first distinct non-201 statuses, for diagnosis
 
 function init(args)
    math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
@@ -67,26 +62,17 @@ function response(status, headers, body)
       created = created + 1
    else
       non201 = non201 + 1
-      if #statuses < 200 and not string.find(statuses, " " .. status .. " ", 1, true) then
-         statuses = statuses .. " " .. status .. " "
-      end
+      common.note_status(status)
    end
 end
 
 function done(summary, latency, requests)
-   local total_created, total_non201, seen = 0, 0, ""
-   for _, thread in ipairs(threads) do
-      total_created = total_created + (thread:get("created") or 0)
-      total_non201 = total_non201 + (thread:get("non201") or 0)
-      seen = seen .. (thread:get("statuses") or "")
-   end
-   local e = summary.errors
+   local total_non201 = common.total("non201")
    io.write(string.format(
       "SALES_RESULT requests=%d created=%d non201=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d socket_errors=%d\n",
-      summary.requests, total_created, total_non201, summary.duration,
-      latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-      e.connect + e.read + e.write + e.timeout))
+      summary.requests, common.total("created"), total_non201, summary.duration,
+      common.latency_and_errors(summary, latency)))
    if total_non201 > 0 then
-      io.write("SALES_NON201_STATUSES" .. seen .. "\n")
+      io.write("SALES_NON201_STATUSES" .. common.seen() .. "\n")
    end
 end
