@@ -52,17 +52,17 @@ void tell_holders(self_pointer self, domain::product_id id, std::int64_t price_c
     promise.deliver(answer);
   for (const auto& holder : holders)
     self->request(holder, std::chrono::seconds{10}, caf::put_atom_v, id, price_cents)
-      .then(
-        [waiting, failed, answer, promise](bool) mutable {
-          if (--*waiting == 0 && !*failed)
-            promise.deliver(answer);
-        },
-        [waiting, failed, promise](caf::error& err) mutable {
-          --*waiting;
-          if (!*failed)
-            promise.deliver(std::move(err));
-          *failed = true;
-        });
+        .then(
+            [waiting, failed, answer, promise](bool) mutable {
+              if (--*waiting == 0 && !*failed)
+                promise.deliver(answer);
+            },
+            [waiting, failed, promise](caf::error& err) mutable {
+              --*waiting;
+              if (!*failed)
+                promise.deliver(std::move(err));
+              *failed = true;
+            });
 }
 
 caf::result<rendered> create(self_pointer self, domain::product item) {
@@ -74,13 +74,13 @@ caf::result<rendered> create(self_pointer self, domain::product item) {
   auto promise = self->make_response_promise<rendered>();
   auto now = domain::format_timestamp(std::chrono::system_clock::now());
   self->request(state.db, caf::infinite, caf::put_atom_v, item, now)
-    .then(
-      [self, item, promise](domain::product_id id) mutable {
-        item.id = id;
-        const auto& body = remember(self->state, item);
-        tell_holders(self, id, item.price_cents, rendered{body, self->state.version}, promise);
-      },
-      [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      .then(
+          [self, item, promise](domain::product_id id) mutable {
+            item.id = id;
+            const auto& body = remember(self->state, item);
+            tell_holders(self, id, item.price_cents, rendered{body, self->state.version}, promise);
+          },
+          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
   return promise;
 }
 
@@ -98,25 +98,24 @@ caf::result<rendered> change(self_pointer self, domain::product_id id,
   auto promise = self->make_response_promise<rendered>();
   auto now = domain::format_timestamp(std::chrono::system_clock::now());
   self->request(state.db, caf::infinite, patch_atom_v, item, now)
-    .then(
-      [self, item, old_price, promise](bool) mutable {
-        const auto& body = remember(self->state, item);
-        rendered answer{body, self->state.version};
-        // The PATCH answers once every store sells at the new price.
-        if (item.price_cents != old_price)
-          tell_holders(self, item.id, item.price_cents, answer, promise);
-        else
-          promise.deliver(answer);
-      },
-      [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      .then(
+          [self, item, old_price, promise](bool) mutable {
+            const auto& body = remember(self->state, item);
+            rendered answer{body, self->state.version};
+            // The PATCH answers once every store sells at the new price.
+            if (item.price_cents != old_price)
+              tell_holders(self, item.id, item.price_cents, answer, promise);
+            else
+              promise.deliver(answer);
+          },
+          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
   return promise;
 }
 
 } // namespace
 
 catalogue_actor::behavior_type catalogue(catalogue_actor::stateful_pointer<catalogue_state> self,
-                                         database_actor db,
-                                         std::vector<domain::location> locations,
+                                         database_actor db, std::vector<domain::location> locations,
                                          std::vector<location_actor> holders) {
   self->state.rendered_stores = render_stores(locations);
   self->state.db = db;
@@ -156,10 +155,10 @@ catalogue_actor::behavior_type catalogue(catalogue_actor::stateful_pointer<catal
         return rendered{self->state.rendered_stores, 1};
       },
       [self](caf::put_atom, domain::product& item) { return create(self, std::move(item)); },
-    [self](patch_atom, domain::product_id id, const domain::product_patch& patch) {
-      return change(self, id, patch);
-    },
-    [](ready_atom) { return true; },
+      [self](patch_atom, domain::product_id id, const domain::product_patch& patch) {
+        return change(self, id, patch);
+      },
+      [](ready_atom) { return true; },
   };
 }
 

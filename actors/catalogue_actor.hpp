@@ -28,8 +28,7 @@ struct catalogue_state {
 
 /// Loads the products through `db` before it serves anything.
 catalogue_actor::behavior_type catalogue(catalogue_actor::stateful_pointer<catalogue_state> self,
-                                         database_actor db,
-                                         std::vector<domain::location> locations,
+                                         database_actor db, std::vector<domain::location> locations,
                                          std::vector<location_actor> holders);
 
 } // namespace comptoir::actors

@@ -24,9 +24,8 @@ void evict(hq_state& state, std::chrono::steady_clock::time_point now) {
     return now - entry.second.made >= state.settings.cache_ttl;
   });
   if (state.cache.size() == before)
-    state.cache.erase(std::ranges::min_element(state.cache, {}, [](const auto& entry) {
-                        return entry.second.made;
-                      }));
+    state.cache.erase(std::ranges::min_element(
+        state.cache, {}, [](const auto& entry) { return entry.second.made; }));
   state.counters.invalidations += before - state.cache.size();
 }
 
@@ -69,21 +68,20 @@ caf::result<rendered> serve(self_pointer self, cache_key key, std::string from_d
   if (gathered->waiting == 0)
     finish();
   for (const auto& store : state.stores)
-    self
-      ->request(store, gather_timeout, report_atom_v, from_day, to_day, weeks,
-                state.settings.overstock_multiple)
-      .then(
-        [gathered, finish](domain::store_summary& summary) mutable {
-          gathered->summaries.push_back(std::move(summary));
-          if (--gathered->waiting == 0 && !gathered->failed)
-            finish();
-        },
-        [gathered, promise](caf::error& err) mutable {
-          --gathered->waiting;
-          if (!gathered->failed)
-            promise.deliver(std::move(err));
-          gathered->failed = true;
-        });
+    self->request(store, gather_timeout, report_atom_v, from_day, to_day, weeks,
+                  state.settings.overstock_multiple)
+        .then(
+            [gathered, finish](domain::store_summary& summary) mutable {
+              gathered->summaries.push_back(std::move(summary));
+              if (--gathered->waiting == 0 && !gathered->failed)
+                finish();
+            },
+            [gathered, promise](caf::error& err) mutable {
+              --gathered->waiting;
+              if (!gathered->failed)
+                promise.deliver(std::move(err));
+              gathered->failed = true;
+            });
   return promise;
 }
 
@@ -102,29 +100,29 @@ hq_actor::behavior_type hq(hq_actor::stateful_pointer<hq_state> self,
     self->quit(msg.reason);
   });
   return {
-    [self](report_atom, std::string& from_day, std::string& to_day) {
-      return serve(self, {from_day, to_day}, from_day, to_day, {},
-                   [](const std::vector<domain::store_summary>& summaries) {
-                     return render_report(summaries);
-                   });
-    },
-    [self](dashboard_atom) {
-      auto today = domain::day_of(domain::format_timestamp(std::chrono::system_clock::now()));
-      auto weeks = domain::last_iso_weeks(today, self->state.settings.trend_weeks);
-      return serve(self, {"dashboard", today}, "", "", weeks,
-                   [weeks](const std::vector<domain::store_summary>& summaries) {
-                     return render_dashboard(summaries, weeks);
-                   });
-    },
-    [self](invalidate_atom) {
-      auto& state = self->state;
-      ++state.generation;
-      if (!state.cache.empty()) {
-        state.counters.invalidations += state.cache.size();
-        state.cache.clear();
-      }
-    },
-    [](ready_atom) { return true; },
+      [self](report_atom, std::string& from_day, std::string& to_day) {
+        return serve(self, {from_day, to_day}, from_day, to_day, {},
+                     [](const std::vector<domain::store_summary>& summaries) {
+                       return render_report(summaries);
+                     });
+      },
+      [self](dashboard_atom) {
+        auto today = domain::day_of(domain::format_timestamp(std::chrono::system_clock::now()));
+        auto weeks = domain::last_iso_weeks(today, self->state.settings.trend_weeks);
+        return serve(self, {"dashboard", today}, "", "", weeks,
+                     [weeks](const std::vector<domain::store_summary>& summaries) {
+                       return render_dashboard(summaries, weeks);
+                     });
+      },
+      [self](invalidate_atom) {
+        auto& state = self->state;
+        ++state.generation;
+        if (!state.cache.empty()) {
+          state.counters.invalidations += state.cache.size();
+          state.cache.clear();
+        }
+      },
+      [](ready_atom) { return true; },
   };
 }
 

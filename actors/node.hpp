@@ -1,8 +1,8 @@
 #pragma once
 // Spawns, waits for and stops the actors of one Comptoir node.
 
-#include "actors/protocol.hpp"
 #include "actors/hq_actor.hpp"
+#include "actors/protocol.hpp"
 #include "actors/store_actor.hpp"
 #include "actors/warehouse_actor.hpp"
 #include "domain/location.hpp"

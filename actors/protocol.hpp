@@ -30,8 +30,7 @@ struct rendered {
   std::uint64_t version = 0;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, rendered& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, rendered& x) {
   return f(x.body, x.version);
 }
 
@@ -45,8 +44,7 @@ struct sale_request {
   std::string fingerprint;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, sale_request& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, sale_request& x) {
   return f(x.store, x.lines, x.idempotency_key, x.fingerprint);
 }
 
@@ -143,128 +141,130 @@ namespace comptoir::actors {
 /// Owns one database session on a thread of its own (spawned detached), so
 /// blocking SQL never runs on the scheduler.
 using database_actor = caf::typed_actor<
-  caf::replies_to<load_atom, products_atom>::with<std::vector<domain::product>>,
-  caf::replies_to<load_atom, stock_atom, domain::location_id>::with<std::vector<domain::stock_item>>,
-  // The stock with each product's price, index for index.
-  caf::replies_to<load_atom, prices_atom, domain::location_id>::with<
-    std::vector<domain::stock_item>, std::vector<std::int64_t>>,
-  // Idempotency records of these scopes created at or after the timestamp.
-  caf::replies_to<load_atom, keys_atom, std::vector<std::string>, std::string>::with<
-    std::vector<domain::idempotency_record>>,
-  caf::replies_to<commit_atom, domain::commit_batch>::with<domain::batch_result>,
-  // Deletes idempotency records created before the timestamp.
-  caf::replies_to<purge_atom, std::string>::with<std::int64_t>,
-  caf::replies_to<locate_atom, std::string>::with<domain::location_id>,
-  caf::replies_to<load_atom, sale_atom, std::string>::with<domain::sale_record>,
-  caf::replies_to<list_atom, domain::sales_query>::with<domain::sales_page>,
-  // Creates a pending request; an empty record, or the one that already held the key.
-  caf::replies_to<restock_atom, domain::restock_request, domain::idempotency_record>::with<
-    domain::idempotency_record>,
-  caf::replies_to<load_atom, restock_atom, std::string>::with<domain::restock_request>,
-  // Every pending or approved request.
-  caf::replies_to<load_atom, restock_atom>::with<std::vector<domain::restock_request>>,
-  caf::replies_to<list_atom, domain::restock_query>::with<domain::restock_page>,
-  // The logistics centre's side of a transfer: approved, its stock lowered.
-  caf::replies_to<approve_atom, std::string, domain::location_id, std::vector<domain::basket_line>,
-                  std::string, domain::idempotency_record>::with<bool>,
-  caf::replies_to<reject_atom, std::string, std::string>::with<bool>,
-  // The store's side: fulfilled, its stock raised; false if it was already.
-  caf::replies_to<fulfil_atom, std::string, domain::location_id,
-                  std::vector<domain::basket_line>, std::string>::with<bool>,
-  caf::replies_to<load_atom, alerts_atom, domain::location_id>::with<
-    std::vector<domain::stock_alert>>,
-  // Raised, cleared, at.
-  caf::replies_to<alerts_atom, std::vector<domain::stock_alert>, std::vector<domain::stock_alert>,
-                  std::string>::with<bool>,
-  caf::replies_to<reorder_atom, domain::location_id, domain::product_id, std::int64_t>::with<bool>,
-  // A new product (and an empty stock line everywhere), at the timestamp.
-  caf::replies_to<caf::put_atom, domain::product, std::string>::with<domain::product_id>,
-  caf::replies_to<patch_atom, domain::product, std::string>::with<bool>,
-  // A store's per-day sales, rebuilt from the sales and returns tables.
-  caf::replies_to<load_atom, report_atom, domain::location_id>::with<domain::sales_aggregate>,
-  caf::replies_to<ping_atom>::with<bool>>;
+    caf::replies_to<load_atom, products_atom>::with<std::vector<domain::product>>,
+    caf::replies_to<load_atom, stock_atom,
+                    domain::location_id>::with<std::vector<domain::stock_item>>,
+    // The stock with each product's price, index for index.
+    caf::replies_to<load_atom, prices_atom, domain::location_id>::with<
+        std::vector<domain::stock_item>, std::vector<std::int64_t>>,
+    // Idempotency records of these scopes created at or after the timestamp.
+    caf::replies_to<load_atom, keys_atom, std::vector<std::string>,
+                    std::string>::with<std::vector<domain::idempotency_record>>,
+    caf::replies_to<commit_atom, domain::commit_batch>::with<domain::batch_result>,
+    // Deletes idempotency records created before the timestamp.
+    caf::replies_to<purge_atom, std::string>::with<std::int64_t>,
+    caf::replies_to<locate_atom, std::string>::with<domain::location_id>,
+    caf::replies_to<load_atom, sale_atom, std::string>::with<domain::sale_record>,
+    caf::replies_to<list_atom, domain::sales_query>::with<domain::sales_page>,
+    // Creates a pending request; an empty record, or the one that already held the key.
+    caf::replies_to<restock_atom, domain::restock_request,
+                    domain::idempotency_record>::with<domain::idempotency_record>,
+    caf::replies_to<load_atom, restock_atom, std::string>::with<domain::restock_request>,
+    // Every pending or approved request.
+    caf::replies_to<load_atom, restock_atom>::with<std::vector<domain::restock_request>>,
+    caf::replies_to<list_atom, domain::restock_query>::with<domain::restock_page>,
+    // The logistics centre's side of a transfer: approved, its stock lowered.
+    caf::replies_to<approve_atom, std::string, domain::location_id,
+                    std::vector<domain::basket_line>, std::string,
+                    domain::idempotency_record>::with<bool>,
+    caf::replies_to<reject_atom, std::string, std::string>::with<bool>,
+    // The store's side: fulfilled, its stock raised; false if it was already.
+    caf::replies_to<fulfil_atom, std::string, domain::location_id, std::vector<domain::basket_line>,
+                    std::string>::with<bool>,
+    caf::replies_to<load_atom, alerts_atom,
+                    domain::location_id>::with<std::vector<domain::stock_alert>>,
+    // Raised, cleared, at.
+    caf::replies_to<alerts_atom, std::vector<domain::stock_alert>, std::vector<domain::stock_alert>,
+                    std::string>::with<bool>,
+    caf::replies_to<reorder_atom, domain::location_id, domain::product_id,
+                    std::int64_t>::with<bool>,
+    // A new product (and an empty stock line everywhere), at the timestamp.
+    caf::replies_to<caf::put_atom, domain::product, std::string>::with<domain::product_id>,
+    caf::replies_to<patch_atom, domain::product, std::string>::with<bool>,
+    // A store's per-day sales, rebuilt from the sales and returns tables.
+    caf::replies_to<load_atom, report_atom, domain::location_id>::with<domain::sales_aggregate>,
+    caf::replies_to<ping_atom>::with<bool>>;
 
 /// Owns the products and the directory of locations.
 using catalogue_actor = caf::typed_actor<
-  caf::replies_to<caf::get_atom, domain::product_id>::with<rendered>,
-  caf::replies_to<list_atom, domain::product_query>::with<rendered>,
-  caf::replies_to<list_atom, stores_atom>::with<rendered>,
-  // Create; answers once every location sells/stocks it.
-  caf::replies_to<caf::put_atom, domain::product>::with<rendered>,
-  // Change; answers once every store sells at the new price.
-  caf::replies_to<patch_atom, domain::product_id, domain::product_patch>::with<rendered>,
-  caf::replies_to<ready_atom>::with<bool>>;
+    caf::replies_to<caf::get_atom, domain::product_id>::with<rendered>,
+    caf::replies_to<list_atom, domain::product_query>::with<rendered>,
+    caf::replies_to<list_atom, stores_atom>::with<rendered>,
+    // Create; answers once every location sells/stocks it.
+    caf::replies_to<caf::put_atom, domain::product>::with<rendered>,
+    // Change; answers once every store sells at the new price.
+    caf::replies_to<patch_atom, domain::product_id, domain::product_patch>::with<rendered>,
+    caf::replies_to<ready_atom>::with<bool>>;
 
 /// Owns the stock of one location (stores and the logistics centre extend it).
 /// The flag asks for the items below their reorder point only.
-using location_actor = caf::typed_actor<
-  caf::replies_to<caf::get_atom, stock_atom, bool>::with<rendered>,
-  // From the catalogue: a product's price, and a stock line for a new product.
-  caf::replies_to<caf::put_atom, domain::product_id, std::int64_t>::with<bool>,
-  caf::replies_to<ready_atom>::with<bool>>;
+using location_actor =
+    caf::typed_actor<caf::replies_to<caf::get_atom, stock_atom, bool>::with<rendered>,
+                     // From the catalogue: a product's price, and a stock line for a new product.
+                     caf::replies_to<caf::put_atom, domain::product_id, std::int64_t>::with<bool>,
+                     caf::replies_to<ready_atom>::with<bool>>;
 
 /// Owns one store: its stock, its sales and returns in flight, its recent
 /// idempotency keys. Writes go through group commit.
 using store_actor = location_actor::extend<
-  caf::replies_to<sell_atom, sale_request>::with<rendered>,
-  caf::replies_to<return_atom, return_request>::with<rendered>,
-  // Sent to itself: forget idempotency keys past their retention.
-  caf::reacts_to<purge_atom>,
-  // The store's side of an approved transfer (request id, lines); true once done.
-  caf::replies_to<fulfil_atom, std::string, std::vector<domain::basket_line>>::with<bool>,
-  caf::replies_to<alerts_atom>::with<std::vector<domain::stock_alert>>,
-  caf::replies_to<reorder_atom, domain::product_id, std::int64_t>::with<rendered>,
-  // From day, to day (exclusive), ISO weeks, overstock multiple.
-  caf::replies_to<report_atom, std::string, std::string, std::vector<std::string>,
-                  std::int64_t>::with<domain::store_summary>,
-  // The head office: told after every committed change of sales or stock.
-  caf::reacts_to<subscribe_atom, caf::actor>>;
+    caf::replies_to<sell_atom, sale_request>::with<rendered>,
+    caf::replies_to<return_atom, return_request>::with<rendered>,
+    // Sent to itself: forget idempotency keys past their retention.
+    caf::reacts_to<purge_atom>,
+    // The store's side of an approved transfer (request id, lines); true once done.
+    caf::replies_to<fulfil_atom, std::string, std::vector<domain::basket_line>>::with<bool>,
+    caf::replies_to<alerts_atom>::with<std::vector<domain::stock_alert>>,
+    caf::replies_to<reorder_atom, domain::product_id, std::int64_t>::with<rendered>,
+    // From day, to day (exclusive), ISO weeks, overstock multiple.
+    caf::replies_to<report_atom, std::string, std::string, std::vector<std::string>,
+                    std::int64_t>::with<domain::store_summary>,
+    // The head office: told after every committed change of sales or stock.
+    caf::reacts_to<subscribe_atom, caf::actor>>;
 
 /// The head office: the consolidated report and the dashboard, gathered from
 /// every store and cached until a store changes or the TTL runs out.
 using hq_actor = caf::typed_actor<
-  // From day, to day (exclusive); empty for unbounded.
-  caf::replies_to<report_atom, std::string, std::string>::with<rendered>,
-  caf::replies_to<dashboard_atom>::with<rendered>,
-  caf::reacts_to<invalidate_atom>,
-  caf::replies_to<ready_atom>::with<bool>>;
+    // From day, to day (exclusive); empty for unbounded.
+    caf::replies_to<report_atom, std::string, std::string>::with<rendered>,
+    caf::replies_to<dashboard_atom>::with<rendered>, caf::reacts_to<invalidate_atom>,
+    caf::replies_to<ready_atom>::with<bool>>;
 
 /// Owns the logistics centre: its stock and the approval of restock requests.
 using warehouse_actor = location_actor::extend<
-  // Store, lines, idempotency key, fingerprint.
-  caf::replies_to<restock_atom, domain::location_id, std::vector<domain::basket_line>,
-                  std::string, std::string>::with<rendered>,
-  // Request id, idempotency key.
-  caf::replies_to<approve_atom, std::string, std::string>::with<rendered>,
-  caf::replies_to<reject_atom, std::string>::with<rendered>,
-  // Sent to itself: try again to land an approved transfer at its store.
-  caf::reacts_to<fulfil_atom, domain::restock_request>>;
+    // Store, lines, idempotency key, fingerprint.
+    caf::replies_to<restock_atom, domain::location_id, std::vector<domain::basket_line>,
+                    std::string, std::string>::with<rendered>,
+    // Request id, idempotency key.
+    caf::replies_to<approve_atom, std::string, std::string>::with<rendered>,
+    caf::replies_to<reject_atom, std::string>::with<rendered>,
+    // Sent to itself: try again to land an approved transfer at its store.
+    caf::reacts_to<fulfil_atom, domain::restock_request>>;
 
 /// A stateless worker of the pool the frontend dispatches to: it finds the
 /// owner of the data a request needs and asks it.
 using worker_actor = caf::typed_actor<
-  caf::replies_to<caf::get_atom, domain::product_id>::with<rendered>,
-  caf::replies_to<list_atom, domain::product_query>::with<rendered>,
-  caf::replies_to<list_atom, stores_atom>::with<rendered>,
-  caf::replies_to<caf::get_atom, stock_atom, domain::location_id, bool>::with<rendered>,
-  caf::replies_to<caf::get_atom, warehouse_atom, bool>::with<rendered>,
-  caf::replies_to<reorder_atom, domain::location_id, domain::product_id, std::int64_t>::with<
-    rendered>,
-  caf::replies_to<restock_atom, domain::location_id, std::vector<domain::basket_line>,
-                  std::string, std::string>::with<rendered>,
-  caf::replies_to<list_atom, domain::restock_query>::with<rendered>,
-  caf::replies_to<approve_atom, std::string, std::string>::with<rendered>,
-  caf::replies_to<reject_atom, std::string>::with<rendered>,
-  caf::replies_to<alerts_atom>::with<rendered>,
-  caf::replies_to<report_atom, std::string, std::string>::with<rendered>,
-  caf::replies_to<dashboard_atom>::with<rendered>,
-  caf::replies_to<caf::put_atom, domain::product>::with<rendered>,
-  caf::replies_to<patch_atom, domain::product_id, domain::product_patch>::with<rendered>,
-  caf::replies_to<sell_atom, sale_request>::with<rendered>,
-  // The principal matters: a clerk may act on the sales of their store only.
-  caf::replies_to<return_atom, domain::principal, return_request>::with<rendered>,
-  caf::replies_to<caf::get_atom, sale_atom, domain::principal, std::string>::with<rendered>,
-  caf::replies_to<list_atom, domain::sales_query>::with<rendered>,
-  caf::replies_to<ready_atom>::with<bool>>;
+    caf::replies_to<caf::get_atom, domain::product_id>::with<rendered>,
+    caf::replies_to<list_atom, domain::product_query>::with<rendered>,
+    caf::replies_to<list_atom, stores_atom>::with<rendered>,
+    caf::replies_to<caf::get_atom, stock_atom, domain::location_id, bool>::with<rendered>,
+    caf::replies_to<caf::get_atom, warehouse_atom, bool>::with<rendered>,
+    caf::replies_to<reorder_atom, domain::location_id, domain::product_id,
+                    std::int64_t>::with<rendered>,
+    caf::replies_to<restock_atom, domain::location_id, std::vector<domain::basket_line>,
+                    std::string, std::string>::with<rendered>,
+    caf::replies_to<list_atom, domain::restock_query>::with<rendered>,
+    caf::replies_to<approve_atom, std::string, std::string>::with<rendered>,
+    caf::replies_to<reject_atom, std::string>::with<rendered>,
+    caf::replies_to<alerts_atom>::with<rendered>,
+    caf::replies_to<report_atom, std::string, std::string>::with<rendered>,
+    caf::replies_to<dashboard_atom>::with<rendered>,
+    caf::replies_to<caf::put_atom, domain::product>::with<rendered>,
+    caf::replies_to<patch_atom, domain::product_id, domain::product_patch>::with<rendered>,
+    caf::replies_to<sell_atom, sale_request>::with<rendered>,
+    // The principal matters: a clerk may act on the sales of their store only.
+    caf::replies_to<return_atom, domain::principal, return_request>::with<rendered>,
+    caf::replies_to<caf::get_atom, sale_atom, domain::principal, std::string>::with<rendered>,
+    caf::replies_to<list_atom, domain::sales_query>::with<rendered>,
+    caf::replies_to<ready_atom>::with<bool>>;
 
 } // namespace comptoir::actors

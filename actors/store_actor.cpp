@@ -139,11 +139,11 @@ void request_restock(self_pointer self, const domain::stock_item& item) {
                state.where.id.value, item.product.value, request.id, wanted);
   self->request(state.db, caf::infinite, restock_atom_v, std::move(request),
                 domain::idempotency_record{})
-    .then([](domain::idempotency_record&) {},
-          [self](caf::error& err) {
-            spdlog::error("store {}: filing a restock request failed: {}",
-                          self->state.where.id.value, to_string(err));
-          });
+      .then([](domain::idempotency_record&) {},
+            [self](caf::error& err) {
+              spdlog::error("store {}: filing a restock request failed: {}",
+                            self->state.where.id.value, to_string(err));
+            });
 }
 
 /// Raises and clears the alerts of `products` to match their stock levels,
@@ -174,13 +174,14 @@ void update_alerts(self_pointer self, const std::vector<domain::product_id>& pro
   }
   if (raised.empty() && cleared.empty())
     return;
-  self->request(state.db, caf::infinite, alerts_atom_v, std::move(raised), std::move(cleared), since)
-    .then([](bool) {},
-          [self](caf::error& err) {
-            // Memory stays right; the next start reconciles the table with the stock.
-            spdlog::error("store {}: recording alerts failed: {}", self->state.where.id.value,
-                          to_string(err));
-          });
+  self->request(state.db, caf::infinite, alerts_atom_v, std::move(raised), std::move(cleared),
+                since)
+      .then([](bool) {},
+            [self](caf::error& err) {
+              // Memory stays right; the next start reconciles the table with the stock.
+              spdlog::error("store {}: recording alerts failed: {}", self->state.where.id.value,
+                            to_string(err));
+            });
 }
 
 /// Tells the head office that reports and dashboards computed before are stale.
@@ -204,7 +205,7 @@ void committed(self_pointer self, std::vector<pending_write>& writes,
   std::vector<domain::product_id> moved;
   for (auto& write : writes) {
     const auto& taken =
-      write.is_sale ? result.sales.at(next_sale++) : result.returns.at(next_return++);
+        write.is_sale ? result.sales.at(next_sale++) : result.returns.at(next_return++);
     if (taken) {
       // Another writer holds this key already: nothing of this write was committed.
       undo(state, write);
@@ -277,36 +278,36 @@ void flush(self_pointer self) {
   // No timeout: answering before the database has would risk a commit that
   // lands after the client was told it failed.
   self->request(state.db, caf::infinite, commit_atom_v, std::move(batch))
-    .then([self, writes](domain::batch_result& result) { committed(self, *writes, result); },
-          [self, writes](caf::error& err) { failed(self, *writes, err); });
+      .then([self, writes](domain::batch_result& result) { committed(self, *writes, result); },
+            [self, writes](caf::error& err) { failed(self, *writes, err); });
 }
 
 void resync_after_failure(self_pointer self) {
   auto& state = self->state;
   self->request(state.db, caf::infinite, load_atom_v, stock_atom_v, state.where.id)
-    .then(
-      [self](std::vector<domain::stock_item>& items) {
-        auto& state = self->state;
-        state.ledger = domain::stock_ledger{std::move(items)};
-        // Writes accepted meanwhile reserve again, from the true stock.
-        std::deque<pending_write> accepted;
-        std::swap(accepted, state.queue);
-        for (auto& write : accepted) {
-          if (write.is_sale && !state.ledger.reserve(write.stock_lines).empty()) {
-            undo(state, write);
-            settle(state, write, make_error(error_code::unavailable, "stock changed"));
-            continue;
-          }
-          state.queue.push_back(std::move(write));
-        }
-        state.committing = false;
-        flush(self);
-      },
-      [self](caf::error& err) {
-        spdlog::critical("store {}: cannot reload its stock after a failed commit: {}",
-                         self->state.where.id.value, to_string(err));
-        self->quit(err);
-      });
+      .then(
+          [self](std::vector<domain::stock_item>& items) {
+            auto& state = self->state;
+            state.ledger = domain::stock_ledger{std::move(items)};
+            // Writes accepted meanwhile reserve again, from the true stock.
+            std::deque<pending_write> accepted;
+            std::swap(accepted, state.queue);
+            for (auto& write : accepted) {
+              if (write.is_sale && !state.ledger.reserve(write.stock_lines).empty()) {
+                undo(state, write);
+                settle(state, write, make_error(error_code::unavailable, "stock changed"));
+                continue;
+              }
+              state.queue.push_back(std::move(write));
+            }
+            state.committing = false;
+            flush(self);
+          },
+          [self](caf::error& err) {
+            spdlog::critical("store {}: cannot reload its stock after a failed commit: {}",
+                             self->state.where.id.value, to_string(err));
+            self->quit(err);
+          });
 }
 
 caf::result<rendered> sell(self_pointer self, sale_request& request) {
@@ -318,7 +319,8 @@ caf::result<rendered> sell(self_pointer self, sale_request& request) {
       return std::move(*known);
   }
   // Prices and stock lines come and go together (load, and the catalogue's put).
-  auto unknown = domain::lines_not_held(state.ledger, request.lines, "no such product in this store");
+  auto unknown =
+      domain::lines_not_held(state.ledger, request.lines, "no such product in this store");
   if (!unknown.empty())
     return make_error(error_code::invalid, render_field_problems(unknown));
   if (auto short_lines = state.ledger.reserve(request.lines); !short_lines.empty())
@@ -335,8 +337,9 @@ caf::result<rendered> sell(self_pointer self, sale_request& request) {
   sold.total_cents = domain::total_cents(sold.lines);
   write.body = render_sale(sold);
   if (!slot.empty()) {
-    write.sale.key = {scope_of(state, true), request.idempotency_key, request.fingerprint, 201,
-                      write.body, sold.created_at};
+    write.sale.key = {
+        scope_of(state, true), request.idempotency_key, request.fingerprint, 201, write.body,
+        sold.created_at};
     write.key_slot = slot;
     state.in_flight_keys.emplace(slot, known_key{request.fingerprint, {}, {}});
   }
@@ -373,8 +376,9 @@ void accept_return(self_pointer self, return_request& request, domain::sale_reco
   write.sold_lines = record.sale.lines;
   write.body = render_return(taken_back);
   if (!write.key_slot.empty())
-    write.taken_back.key = {scope_of(state, false), request.idempotency_key, request.fingerprint,
-                            201, write.body, taken_back.created_at};
+    write.taken_back.key = {
+        scope_of(state, false), request.idempotency_key, request.fingerprint, 201, write.body,
+        taken_back.created_at};
   write.stock_lines = std::move(request.lines);
   pending.push_back(taken_back);
   state.queue.push_back(std::move(write));
@@ -396,11 +400,11 @@ caf::result<rendered> take_back(self_pointer self, return_request& request) {
   auto promise = write.promise;
   // Read through this store's own writer: it sees every return committed so far.
   self->request(state.db, caf::infinite, load_atom_v, sale_atom_v, request.sale_id)
-    .then(
-      [self, request, write](domain::sale_record& record) mutable {
-        accept_return(self, request, record, std::move(write));
-      },
-      [self, write](caf::error& err) mutable { settle(self->state, write, err); });
+      .then(
+          [self, request, write](domain::sale_record& record) mutable {
+            accept_return(self, request, record, std::move(write));
+          },
+          [self, write](caf::error& err) mutable { settle(self->state, write, err); });
   return promise;
 }
 
@@ -413,18 +417,17 @@ void purge_keys(self_pointer self) {
   }
   // Every store purges all scopes; a few redundant deletes are cheap.
   self->request(state.db, caf::infinite, purge_atom_v, cutoff)
-    .then([](std::int64_t) {},
-          [self](caf::error& err) {
-            spdlog::warn("store {}: purging old idempotency keys failed: {}",
-                         self->state.where.id.value, to_string(err));
-          });
+      .then([](std::int64_t) {},
+            [self](caf::error& err) {
+              spdlog::warn("store {}: purging old idempotency keys failed: {}",
+                           self->state.where.id.value, to_string(err));
+            });
 }
 
 } // namespace
 
-store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
-                                 database_actor db, domain::location where,
-                                 store_settings settings) {
+store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self, database_actor db,
+                                 domain::location where, store_settings settings) {
   auto& state = self->state;
   state.where = std::move(where);
   state.db = db;
@@ -439,42 +442,46 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
   // the ledger is requested once the ledger is there.
   auto since = domain::format_timestamp(clock::now() - settings.key_retention);
   self->request(db, caf::infinite, load_atom_v, prices_atom_v, state.where.id)
-    .await(
-      [self, since, fail_start](std::vector<domain::stock_item>& items,
-                                std::vector<std::int64_t>& prices) {
-        auto& state = self->state;
-        for (std::size_t i = 0; i < items.size(); ++i)
-          state.prices.emplace(items[i].product, prices[i]);
-        state.ledger = domain::stock_ledger{std::move(items)};
-        self
-          ->request(state.db, caf::infinite, load_atom_v, keys_atom_v,
-                    std::vector<std::string>{scope_of(state, true), scope_of(state, false)}, since)
-          .await(
-            [self](std::vector<domain::idempotency_record>& records) {
-              std::ranges::sort(records, {}, &domain::idempotency_record::created_at);
-              for (const auto& record : records)
-                remember_key(self->state, record);
-            },
-            fail_start);
-        self->request(state.db, caf::infinite, load_atom_v, report_atom_v, state.where.id)
-          .await([self](domain::sales_aggregate& sales) { self->state.sales = std::move(sales); },
-                 fail_start);
-        // Alerts left open or missing by a crash are put right against the stock.
-        self->request(state.db, caf::infinite, load_atom_v, alerts_atom_v, state.where.id)
-          .await(
-            [self](std::vector<domain::stock_alert>& open) {
-              auto& state = self->state;
-              std::vector<domain::product_id> products;
-              for (auto& alert : open)
-                if (state.ledger.holds(alert.product))
-                  state.alerts.emplace(std::pair{alert.product, alert.kind}, std::move(alert));
-              for (const auto& item : state.ledger.items())
-                products.push_back(item.product);
-              update_alerts(self, products);
-            },
-            fail_start);
-      },
-      fail_start);
+      .await(
+          [self, since, fail_start](std::vector<domain::stock_item>& items,
+                                    std::vector<std::int64_t>& prices) {
+            auto& state = self->state;
+            for (std::size_t i = 0; i < items.size(); ++i)
+              state.prices.emplace(items[i].product, prices[i]);
+            state.ledger = domain::stock_ledger{std::move(items)};
+            self->request(state.db, caf::infinite, load_atom_v, keys_atom_v,
+                          std::vector<std::string>{scope_of(state, true), scope_of(state, false)},
+                          since)
+                .await(
+                    [self](std::vector<domain::idempotency_record>& records) {
+                      std::ranges::sort(records, {}, &domain::idempotency_record::created_at);
+                      for (const auto& record : records)
+                        remember_key(self->state, record);
+                    },
+                    fail_start);
+            self->request(state.db, caf::infinite, load_atom_v, report_atom_v, state.where.id)
+                .await(
+                    [self](domain::sales_aggregate& sales) {
+                      self->state.sales = std::move(sales);
+                    },
+                    fail_start);
+            // Alerts left open or missing by a crash are put right against the stock.
+            self->request(state.db, caf::infinite, load_atom_v, alerts_atom_v, state.where.id)
+                .await(
+                    [self](std::vector<domain::stock_alert>& open) {
+                      auto& state = self->state;
+                      std::vector<domain::product_id> products;
+                      for (auto& alert : open)
+                        if (state.ledger.holds(alert.product))
+                          state.alerts.emplace(std::pair{alert.product, alert.kind},
+                                               std::move(alert));
+                      for (const auto& item : state.ledger.items())
+                        products.push_back(item.product);
+                      update_alerts(self, products);
+                    },
+                    fail_start);
+          },
+          fail_start);
   self->delayed_send(self, std::chrono::hours{1}, purge_atom_v);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     auto& state = self->state;
@@ -485,82 +492,83 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     self->quit(msg.reason);
   });
   return {
-    [self](caf::get_atom, stock_atom, bool below_reorder_only) {
-      auto& state = self->state;
-      return read_stock(state.rendered_stock, state.where, state.ledger, below_reorder_only);
-    },
-    [self](fulfil_atom, const std::string& id,
-           const std::vector<domain::basket_line>& lines) -> caf::result<bool> {
-      auto& state = self->state;
-      auto unknown = domain::lines_not_held(state.ledger, lines,
-                                            "this store has no stock line for this product");
-      if (!unknown.empty())
-        return make_error(error_code::invalid, render_field_problems(unknown));
-      auto promise = self->make_response_promise<bool>();
-      auto now = domain::format_timestamp(clock::now());
-      self->request(state.db, caf::infinite, fulfil_atom_v, id, state.where.id, lines, now)
-        .then(
-          [self, lines, promise](bool applied) mutable {
-            // Not applied: an earlier attempt landed it, and the ledger
-            // (in memory or loaded at start) has it already.
-            if (applied) {
-              self->state.ledger.commit_return(lines);
-              update_alerts(self, products_of(lines));
-              notify_change(self->state);
-            }
-            promise.deliver(true);
-          },
-          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
-      return promise;
-    },
-    [self](caf::put_atom, domain::product_id product, std::int64_t price_cents) {
-      // The catalogue's word: from now on this store sells at this price.
-      auto& state = self->state;
-      state.prices[product] = price_cents;
-      state.ledger.add_product(product);
-      notify_change(state);
-      return true;
-    },
-    [self](report_atom, const std::string& from_day, const std::string& to_day,
-           const std::vector<std::string>& weeks, std::int64_t overstock_multiple) {
-      auto& state = self->state;
-      return domain::summarize(state.where.id, state.sales, state.ledger, from_day, to_day, weeks,
-                               overstock_multiple);
-    },
-    [self](subscribe_atom, caf::actor& subscriber) {
-      self->state.subscribers.push_back(std::move(subscriber));
-    },
-    [self](alerts_atom) {
-      std::vector<domain::stock_alert> open;
-      for (const auto& [key, alert] : self->state.alerts)
-        open.push_back(alert);
-      return open;
-    },
-    [self](reorder_atom, domain::product_id product,
-           std::int64_t reorder_point) -> caf::result<rendered> {
-      auto& state = self->state;
-      if (!state.ledger.holds(product))
-        return make_error(error_code::not_found);
-      auto promise = self->make_response_promise<rendered>();
-      self->request(state.db, caf::infinite, reorder_atom_v, state.where.id, product, reorder_point)
-        .then(
-          [self, product, reorder_point, promise](bool) mutable {
-            auto& state = self->state;
-            state.ledger.set_reorder_point(product, reorder_point);
-            update_alerts(self, {product});
-            notify_change(state);
-            promise.deliver(rendered{render_stock_item(state.ledger.item(product)), 0});
-          },
-          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
-      return promise;
-    },
-    [](ready_atom) { return true; },
-    [self](sell_atom, sale_request& request) { return sell(self, request); },
-    [self](return_atom, return_request& request) { return take_back(self, request); },
-    [self](purge_atom) {
-      purge_keys(self);
-      self->delayed_send(self, std::chrono::hours{1}, purge_atom_v);
-    },
+      [self](caf::get_atom, stock_atom, bool below_reorder_only) {
+        auto& state = self->state;
+        return read_stock(state.rendered_stock, state.where, state.ledger, below_reorder_only);
+      },
+      [self](fulfil_atom, const std::string& id,
+             const std::vector<domain::basket_line>& lines) -> caf::result<bool> {
+        auto& state = self->state;
+        auto unknown = domain::lines_not_held(state.ledger, lines,
+                                              "this store has no stock line for this product");
+        if (!unknown.empty())
+          return make_error(error_code::invalid, render_field_problems(unknown));
+        auto promise = self->make_response_promise<bool>();
+        auto now = domain::format_timestamp(clock::now());
+        self->request(state.db, caf::infinite, fulfil_atom_v, id, state.where.id, lines, now)
+            .then(
+                [self, lines, promise](bool applied) mutable {
+                  // Not applied: an earlier attempt landed it, and the ledger
+                  // (in memory or loaded at start) has it already.
+                  if (applied) {
+                    self->state.ledger.commit_return(lines);
+                    update_alerts(self, products_of(lines));
+                    notify_change(self->state);
+                  }
+                  promise.deliver(true);
+                },
+                [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+        return promise;
+      },
+      [self](caf::put_atom, domain::product_id product, std::int64_t price_cents) {
+        // The catalogue's word: from now on this store sells at this price.
+        auto& state = self->state;
+        state.prices[product] = price_cents;
+        state.ledger.add_product(product);
+        notify_change(state);
+        return true;
+      },
+      [self](report_atom, const std::string& from_day, const std::string& to_day,
+             const std::vector<std::string>& weeks, std::int64_t overstock_multiple) {
+        auto& state = self->state;
+        return domain::summarize(state.where.id, state.sales, state.ledger, from_day, to_day, weeks,
+                                 overstock_multiple);
+      },
+      [self](subscribe_atom, caf::actor& subscriber) {
+        self->state.subscribers.push_back(std::move(subscriber));
+      },
+      [self](alerts_atom) {
+        std::vector<domain::stock_alert> open;
+        for (const auto& [key, alert] : self->state.alerts)
+          open.push_back(alert);
+        return open;
+      },
+      [self](reorder_atom, domain::product_id product,
+             std::int64_t reorder_point) -> caf::result<rendered> {
+        auto& state = self->state;
+        if (!state.ledger.holds(product))
+          return make_error(error_code::not_found);
+        auto promise = self->make_response_promise<rendered>();
+        self->request(state.db, caf::infinite, reorder_atom_v, state.where.id, product,
+                      reorder_point)
+            .then(
+                [self, product, reorder_point, promise](bool) mutable {
+                  auto& state = self->state;
+                  state.ledger.set_reorder_point(product, reorder_point);
+                  update_alerts(self, {product});
+                  notify_change(state);
+                  promise.deliver(rendered{render_stock_item(state.ledger.item(product)), 0});
+                },
+                [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+        return promise;
+      },
+      [](ready_atom) { return true; },
+      [self](sell_atom, sale_request& request) { return sell(self, request); },
+      [self](return_atom, return_request& request) { return take_back(self, request); },
+      [self](purge_atom) {
+        purge_keys(self);
+        self->delayed_send(self, std::chrono::hours{1}, purge_atom_v);
+      },
   };
 }
 

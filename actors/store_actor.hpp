@@ -97,8 +97,7 @@ struct store_state {
 
 /// Loads the store's stock, prices and recent keys through `db` before it
 /// serves anything.
-store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
-                                 database_actor db, domain::location where,
-                                 store_settings settings);
+store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self, database_actor db,
+                                 domain::location where, store_settings settings);
 
 } // namespace comptoir::actors

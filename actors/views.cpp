@@ -263,7 +263,7 @@ std::string render_dashboard(const std::vector<domain::store_summary>& summaries
   for (const auto& week : weeks)
     weekly.push_back(json::object{{"week", week}, {"revenue_cents", trend[week]}});
   return json::serialize(
-    json::object{{"stores", std::move(stores)}, {"weekly_trend", std::move(weekly)}});
+      json::object{{"stores", std::move(stores)}, {"weekly_trend", std::move(weekly)}});
 }
 
 } // namespace comptoir::actors

@@ -1,9 +1,9 @@
 #pragma once
 // JSON renderings of the state actors own, cached by the owners and sent as is.
 
-#include "domain/location.hpp"
 #include "actors/protocol.hpp"
 #include "domain/basket.hpp"
+#include "domain/location.hpp"
 #include "domain/product.hpp"
 #include "domain/report.hpp"
 #include "domain/restock.hpp"
@@ -76,7 +76,8 @@ private:
   std::uint64_t misses_ = 0;
 };
 
-/// `{id, store_id, lines: [{product_id, quantity, unit_price_cents}], total_cents, status, created_at}`
+/// `{id, store_id, lines: [{product_id, quantity, unit_price_cents}], total_cents, status,
+/// created_at}`
 std::string render_sale(const domain::sale& sold);
 
 /// `{id, sale_id, lines: [{product_id, quantity}], refund_cents, created_at}`

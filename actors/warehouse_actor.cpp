@@ -39,35 +39,35 @@ void land(self_pointer self, domain::restock_request request, std::optional<prom
     return;
   }
   self->request(store->second, landing_timeout, fulfil_atom_v, request.id, request.lines)
-    .then(
-      [self, request, promise](bool) mutable {
-        self->state.in_progress.erase(request.id);
-        if (!promise)
-          return;
-        // Answer with the request as stored (the store's side set its
-        // updated_at), so a retry with the same key gets the same body.
-        self->request(self->state.db, caf::infinite, load_atom_v, restock_atom_v, request.id)
-          .then(
-            [promise](domain::restock_request& stored) mutable {
-              promise->deliver(rendered{render_restock(stored), 0});
-            },
-            [promise](caf::error& err) mutable { promise->deliver(std::move(err)); });
-      },
-      [self, request, promise](caf::error& err) mutable {
-        self->state.in_progress.erase(request.id);
-        if (promise)
-          promise->deliver(make_error(error_code::unavailable, "transfer in transit"));
-        if (err == make_error(error_code::invalid)) {
-          // Retrying cannot help: the store has no stock line for a product.
-          spdlog::error("warehouse: restock request {} cannot land at store {}: {}; it stays "
-                        "approved (in transit) until the store stocks the product",
-                        request.id, request.store.value, to_string(err));
-          return;
-        }
-        spdlog::warn("warehouse: restock request {} not landed at store {} yet: {}", request.id,
-                     request.store.value, to_string(err));
-        self->delayed_send(self, landing_retry, fulfil_atom_v, std::move(request));
-      });
+      .then(
+          [self, request, promise](bool) mutable {
+            self->state.in_progress.erase(request.id);
+            if (!promise)
+              return;
+            // Answer with the request as stored (the store's side set its
+            // updated_at), so a retry with the same key gets the same body.
+            self->request(self->state.db, caf::infinite, load_atom_v, restock_atom_v, request.id)
+                .then(
+                    [promise](domain::restock_request& stored) mutable {
+                      promise->deliver(rendered{render_restock(stored), 0});
+                    },
+                    [promise](caf::error& err) mutable { promise->deliver(std::move(err)); });
+          },
+          [self, request, promise](caf::error& err) mutable {
+            self->state.in_progress.erase(request.id);
+            if (promise)
+              promise->deliver(make_error(error_code::unavailable, "transfer in transit"));
+            if (err == make_error(error_code::invalid)) {
+              // Retrying cannot help: the store has no stock line for a product.
+              spdlog::error("warehouse: restock request {} cannot land at store {}: {}; it stays "
+                            "approved (in transit) until the store stocks the product",
+                            request.id, request.store.value, to_string(err));
+              return;
+            }
+            spdlog::warn("warehouse: restock request {} not landed at store {} yet: {}", request.id,
+                         request.store.value, to_string(err));
+            self->delayed_send(self, landing_retry, fulfil_atom_v, std::move(request));
+          });
 }
 
 /// The logistics centre's side: reserve, commit, then land at the store.
@@ -83,29 +83,29 @@ void approve_pending(self_pointer self, domain::restock_request request, const s
   domain::idempotency_record key_record;
   if (!key.empty())
     key_record = {approval_scope, key, request.id, 200, request.id, now};
-  self
-    ->request(state.db, caf::infinite, approve_atom_v, request.id, state.where.id, request.lines,
-              now, key_record)
-    .then(
-      [self, request, key, now, promise](bool) mutable {
-        auto& state = self->state;
-        state.ledger.commit_sale(request.lines);
-        if (!key.empty())
-          state.approval_keys[key] = request.id;
-        if (state.settings.exit_between_transfer_sides) {
-          spdlog::critical("warehouse: exiting between the two sides of transfer {} (test hook)",
-                           request.id);
-          std::_Exit(75);
-        }
-        request.status = domain::restock_status::approved;
-        request.updated_at = now;
-        land(self, std::move(request), promise);
-      },
-      [self, request, promise](caf::error& err) mutable {
-        self->state.ledger.release(request.lines);
-        self->state.in_progress.erase(request.id);
-        promise.deliver(std::move(err));
-      });
+  self->request(state.db, caf::infinite, approve_atom_v, request.id, state.where.id, request.lines,
+                now, key_record)
+      .then(
+          [self, request, key, now, promise](bool) mutable {
+            auto& state = self->state;
+            state.ledger.commit_sale(request.lines);
+            if (!key.empty())
+              state.approval_keys[key] = request.id;
+            if (state.settings.exit_between_transfer_sides) {
+              spdlog::critical(
+                  "warehouse: exiting between the two sides of transfer {} (test hook)",
+                  request.id);
+              std::_Exit(75);
+            }
+            request.status = domain::restock_status::approved;
+            request.updated_at = now;
+            land(self, std::move(request), promise);
+          },
+          [self, request, promise](caf::error& err) mutable {
+            self->state.ledger.release(request.lines);
+            self->state.in_progress.erase(request.id);
+            promise.deliver(std::move(err));
+          });
 }
 
 caf::result<rendered> approve(self_pointer self, const std::string& id, const std::string& key) {
@@ -124,31 +124,31 @@ caf::result<rendered> approve(self_pointer self, const std::string& id, const st
   state.in_progress.insert(id);
   auto promise = self->make_response_promise<rendered>();
   self->request(state.db, caf::infinite, load_atom_v, restock_atom_v, id)
-    .then(
-      [self, key, retry, promise](domain::restock_request& request) mutable {
-        auto& state = self->state;
-        using domain::restock_status;
-        if (request.status == restock_status::pending) {
-          approve_pending(self, std::move(request), key, promise);
-        } else if (request.status == restock_status::approved && retry) {
-          land(self, std::move(request), promise);
-        } else {
-          state.in_progress.erase(request.id);
-          if (request.status == restock_status::fulfilled && retry)
-            promise.deliver(rendered{render_restock(request), 0});
-          else if (request.status == restock_status::approved)
-            promise.deliver(
-              conflict("This restock request is approved already; its stock is in transit."));
-          else if (request.status == restock_status::fulfilled)
-            promise.deliver(conflict("This restock request is fulfilled already."));
-          else
-            promise.deliver(conflict("This restock request was rejected."));
-        }
-      },
-      [self, id, promise](caf::error& err) mutable {
-        self->state.in_progress.erase(id);
-        promise.deliver(std::move(err));
-      });
+      .then(
+          [self, key, retry, promise](domain::restock_request& request) mutable {
+            auto& state = self->state;
+            using domain::restock_status;
+            if (request.status == restock_status::pending) {
+              approve_pending(self, std::move(request), key, promise);
+            } else if (request.status == restock_status::approved && retry) {
+              land(self, std::move(request), promise);
+            } else {
+              state.in_progress.erase(request.id);
+              if (request.status == restock_status::fulfilled && retry)
+                promise.deliver(rendered{render_restock(request), 0});
+              else if (request.status == restock_status::approved)
+                promise.deliver(
+                    conflict("This restock request is approved already; its stock is in transit."));
+              else if (request.status == restock_status::fulfilled)
+                promise.deliver(conflict("This restock request is fulfilled already."));
+              else
+                promise.deliver(conflict("This restock request was rejected."));
+            }
+          },
+          [self, id, promise](caf::error& err) mutable {
+            self->state.in_progress.erase(id);
+            promise.deliver(std::move(err));
+          });
   return promise;
 }
 
@@ -166,22 +166,22 @@ caf::result<rendered> reject(self_pointer self, const std::string& id) {
       promise.deliver(std::move(answer.error()));
   };
   self->request(state.db, caf::infinite, load_atom_v, restock_atom_v, id)
-    .then(
-      [self, done](domain::restock_request& request) mutable {
-        if (request.status != domain::restock_status::pending)
-          return done(conflict("Only a pending restock request can be rejected; this one is " +
-                               std::string{to_string(request.status)} + "."));
-        auto now = domain::format_timestamp(clock::now());
-        self->request(self->state.db, caf::infinite, reject_atom_v, request.id, now)
-          .then(
-            [request, now, done](bool) mutable {
-              request.status = domain::restock_status::rejected;
-              request.updated_at = now;
-              done(rendered{render_restock(request), 0});
-            },
-            [done](caf::error& err) mutable { done(std::move(err)); });
-      },
-      [done](caf::error& err) mutable { done(std::move(err)); });
+      .then(
+          [self, done](domain::restock_request& request) mutable {
+            if (request.status != domain::restock_status::pending)
+              return done(conflict("Only a pending restock request can be rejected; this one is " +
+                                   std::string{to_string(request.status)} + "."));
+            auto now = domain::format_timestamp(clock::now());
+            self->request(self->state.db, caf::infinite, reject_atom_v, request.id, now)
+                .then(
+                    [request, now, done](bool) mutable {
+                      request.status = domain::restock_status::rejected;
+                      request.updated_at = now;
+                      done(rendered{render_restock(request), 0});
+                    },
+                    [done](caf::error& err) mutable { done(std::move(err)); });
+          },
+          [done](caf::error& err) mutable { done(std::move(err)); });
   return promise;
 }
 
@@ -189,8 +189,8 @@ caf::result<rendered> create(self_pointer self, domain::location_id store,
                              std::vector<domain::basket_line>& lines, const std::string& key,
                              const std::string& fingerprint) {
   auto& state = self->state;
-  auto unknown =
-    domain::lines_not_held(state.ledger, lines, "the logistics centre does not stock this product");
+  auto unknown = domain::lines_not_held(state.ledger, lines,
+                                        "the logistics centre does not stock this product");
   if (!unknown.empty())
     return make_error(error_code::invalid, render_field_problems(unknown));
   auto now = clock::now();
@@ -202,29 +202,29 @@ caf::result<rendered> create(self_pointer self, domain::location_id store,
   auto body = render_restock(request);
   domain::idempotency_record key_record;
   if (!key.empty())
-    key_record = {"restock:" + std::to_string(store.value), key, fingerprint, 201, body,
-                  request.created_at};
+    key_record = {
+        "restock:" + std::to_string(store.value), key, fingerprint, 201, body, request.created_at};
   auto promise = self->make_response_promise<rendered>();
   self->request(state.db, caf::infinite, restock_atom_v, std::move(request), std::move(key_record))
-    .then(
-      [body, fingerprint, promise](domain::idempotency_record& existing) mutable {
-        if (existing.key.empty())
-          promise.deliver(rendered{body, 0});
-        else if (existing.fingerprint == fingerprint)
-          promise.deliver(rendered{existing.body, 0});
-        else
-          promise.deliver(make_error(error_code::key_reused));
-      },
-      [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      .then(
+          [body, fingerprint, promise](domain::idempotency_record& existing) mutable {
+            if (existing.key.empty())
+              promise.deliver(rendered{body, 0});
+            else if (existing.fingerprint == fingerprint)
+              promise.deliver(rendered{existing.body, 0});
+            else
+              promise.deliver(make_error(error_code::key_reused));
+          },
+          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
   return promise;
 }
 
 } // namespace
 
-warehouse_actor::behavior_type warehouse(warehouse_actor::stateful_pointer<warehouse_state> self,
-                                         database_actor db, domain::location where,
-                                         std::unordered_map<domain::location_id, store_actor> stores,
-                                         warehouse_settings settings) {
+warehouse_actor::behavior_type
+warehouse(warehouse_actor::stateful_pointer<warehouse_state> self, database_actor db,
+          domain::location where, std::unordered_map<domain::location_id, store_actor> stores,
+          warehouse_settings settings) {
   auto& state = self->state;
   state.where = std::move(where);
   state.db = db;
@@ -236,52 +236,55 @@ warehouse_actor::behavior_type warehouse(warehouse_actor::stateful_pointer<wareh
   };
   // await: nothing is served before the stock and keys are in memory.
   self->request(db, caf::infinite, load_atom_v, stock_atom_v, state.where.id)
-    .await([self](std::vector<domain::stock_item>& items) {
-      self->state.ledger = domain::stock_ledger{std::move(items)};
-    }, fail_start);
+      .await(
+          [self](std::vector<domain::stock_item>& items) {
+            self->state.ledger = domain::stock_ledger{std::move(items)};
+          },
+          fail_start);
   auto since = domain::format_timestamp(clock::now() - settings.key_retention);
-  self
-    ->request(db, caf::infinite, load_atom_v, keys_atom_v,
-              std::vector<std::string>{approval_scope}, since)
-    .await([self](std::vector<domain::idempotency_record>& records) {
-      for (auto& record : records)
-        self->state.approval_keys[record.key] = record.fingerprint;
-    }, fail_start);
+  self->request(db, caf::infinite, load_atom_v, keys_atom_v,
+                std::vector<std::string>{approval_scope}, since)
+      .await(
+          [self](std::vector<domain::idempotency_record>& records) {
+            for (auto& record : records)
+              self->state.approval_keys[record.key] = record.fingerprint;
+          },
+          fail_start);
   // Transfers a crash left in transit land now, once (the store's side is
   // conditional on the request still being approved).
   self->request(db, caf::infinite, load_atom_v, restock_atom_v)
-    .then(
-      [self](std::vector<domain::restock_request>& open) {
-        for (auto& request : open)
-          if (request.status == domain::restock_status::approved) {
-            spdlog::info("warehouse: landing transfer {} left in transit", request.id);
-            self->state.in_progress.insert(request.id);
-            land(self, std::move(request), std::nullopt);
-          }
-      },
-      fail_start);
+      .then(
+          [self](std::vector<domain::restock_request>& open) {
+            for (auto& request : open)
+              if (request.status == domain::restock_status::approved) {
+                spdlog::info("warehouse: landing transfer {} left in transit", request.id);
+                self->state.in_progress.insert(request.id);
+                land(self, std::move(request), std::nullopt);
+              }
+          },
+          fail_start);
   return {
-    [self](caf::get_atom, stock_atom, bool below_reorder_only) {
-      auto& state = self->state;
-      return read_stock(state.rendered_stock, state.where, state.ledger, below_reorder_only);
-    },
-    [self](caf::put_atom, domain::product_id product, std::int64_t) {
-      self->state.ledger.add_product(product);
-      return true;
-    },
-    [](ready_atom) { return true; },
-    [self](restock_atom, domain::location_id store, std::vector<domain::basket_line>& lines,
-           const std::string& key, const std::string& fingerprint) {
-      return create(self, store, lines, key, fingerprint);
-    },
-    [self](approve_atom, const std::string& id, const std::string& key) {
-      return approve(self, id, key);
-    },
-    [self](reject_atom, const std::string& id) { return reject(self, id); },
-    [self](fulfil_atom, domain::restock_request& request) {
-      self->state.in_progress.insert(request.id);
-      land(self, std::move(request), std::nullopt);
-    },
+      [self](caf::get_atom, stock_atom, bool below_reorder_only) {
+        auto& state = self->state;
+        return read_stock(state.rendered_stock, state.where, state.ledger, below_reorder_only);
+      },
+      [self](caf::put_atom, domain::product_id product, std::int64_t) {
+        self->state.ledger.add_product(product);
+        return true;
+      },
+      [](ready_atom) { return true; },
+      [self](restock_atom, domain::location_id store, std::vector<domain::basket_line>& lines,
+             const std::string& key, const std::string& fingerprint) {
+        return create(self, store, lines, key, fingerprint);
+      },
+      [self](approve_atom, const std::string& id, const std::string& key) {
+        return approve(self, id, key);
+      },
+      [self](reject_atom, const std::string& id) { return reject(self, id); },
+      [self](fulfil_atom, domain::restock_request& request) {
+        self->state.in_progress.insert(request.id);
+        land(self, std::move(request), std::nullopt);
+      },
   };
 }
 

@@ -42,9 +42,9 @@ struct warehouse_state {
 
 /// Loads the centre's stock and recent approval keys through `db`, then lands
 /// every transfer left in transit (approved, not yet fulfilled) at its store.
-warehouse_actor::behavior_type warehouse(warehouse_actor::stateful_pointer<warehouse_state> self,
-                                         database_actor db, domain::location where,
-                                         std::unordered_map<domain::location_id, store_actor> stores,
-                                         warehouse_settings settings);
+warehouse_actor::behavior_type
+warehouse(warehouse_actor::stateful_pointer<warehouse_state> self, database_actor db,
+          domain::location where, std::unordered_map<domain::location_id, store_actor> stores,
+          warehouse_settings settings);
 
 } // namespace comptoir::actors

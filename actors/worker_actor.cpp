@@ -36,137 +36,138 @@ worker_actor::behavior_type worker(worker_actor::pointer self,
         return self->delegate(owners->catalogue, list_atom_v, stores_atom_v);
       },
       [self, owners](caf::get_atom, stock_atom, domain::location_id store,
-                   bool below_reorder_only) -> caf::result<rendered> {
-      auto found = owners->stores.find(store);
-      if (found == owners->stores.end())
-        return make_error(error_code::not_found);
-      return self->delegate(found->second, caf::get_atom_v, stock_atom_v, below_reorder_only);
-    },
-    [self, owners](caf::get_atom, warehouse_atom, bool below_reorder_only) {
-      return self->delegate(owners->warehouse, caf::get_atom_v, stock_atom_v, below_reorder_only);
-    },
-    [self, owners](reorder_atom, domain::location_id store, domain::product_id product,
-                   std::int64_t reorder_point) -> caf::result<rendered> {
-      auto found = owners->stores.find(store);
-      if (found == owners->stores.end())
-        return make_error(error_code::not_found);
-      return self->delegate(found->second, reorder_atom_v, product, reorder_point);
-    },
-    [self, owners](restock_atom, domain::location_id store, std::vector<domain::basket_line>& lines,
-                   std::string& key, std::string& fingerprint) -> caf::result<rendered> {
-      if (!owners->stores.contains(store))
-        return make_error(error_code::not_found);
-      return self->delegate(owners->warehouse, restock_atom_v, store, std::move(lines),
-                            std::move(key), std::move(fingerprint));
-    },
-    [self, owners](list_atom, domain::restock_query& query) {
-      auto promise = self->make_response_promise<rendered>();
-      self->request(owners->readers, read_timeout, list_atom_v, std::move(query))
-        .then(
-          [promise](domain::restock_page& page) mutable {
-            promise.deliver(rendered{render_restock_page(page), 0});
-          },
-          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
-      return promise;
-    },
-    [self, owners](approve_atom, std::string& id, std::string& key) {
-      return self->delegate(owners->warehouse, approve_atom_v, std::move(id), std::move(key));
-    },
-    [self, owners](reject_atom, std::string& id) {
-      return self->delegate(owners->warehouse, reject_atom_v, std::move(id));
-    },
-    [self, owners](caf::put_atom, domain::product& item) {
-      return self->delegate(owners->catalogue, caf::put_atom_v, std::move(item));
-    },
-    [self, owners](patch_atom, domain::product_id id, domain::product_patch& patch) {
-      return self->delegate(owners->catalogue, patch_atom_v, id, std::move(patch));
-    },
-    [self, owners](report_atom, std::string& from_day, std::string& to_day) {
-      return self->delegate(owners->head_office, report_atom_v, std::move(from_day),
-                            std::move(to_day));
-    },
-    [self, owners](dashboard_atom) {
-      return self->delegate(owners->head_office, dashboard_atom_v);
-    },
-    [self, owners](alerts_atom) {
-      // Every store answers from memory; the reply waits for all of them.
-      struct gathering {
-        std::vector<domain::stock_alert> alerts;
-        std::size_t waiting = 0;
-        bool failed = false;
-      };
-      auto promise = self->make_response_promise<rendered>();
-      auto gathered = std::make_shared<gathering>();
-      gathered->waiting = owners->stores.size();
-      if (gathered->waiting == 0)
-        promise.deliver(rendered{render_alerts({}), 0});
-      for (const auto& [id, store] : owners->stores)
-        self->request(store, read_timeout, alerts_atom_v)
-          .then(
-            [gathered, promise](std::vector<domain::stock_alert>& alerts) mutable {
-              std::ranges::move(alerts, std::back_inserter(gathered->alerts));
-              if (--gathered->waiting == 0 && !gathered->failed) {
-                std::ranges::sort(gathered->alerts, {}, &domain::stock_alert::id);
-                promise.deliver(rendered{render_alerts(gathered->alerts), 0});
-              }
-            },
-            [gathered, promise](caf::error& err) mutable {
-              if (!gathered->failed)
-                promise.deliver(std::move(err));
-              gathered->failed = true;
-              --gathered->waiting;
-            });
-      return promise;
-    },
-    [self, owners](sell_atom, sale_request& request) -> caf::result<rendered> {
-      auto found = owners->stores.find(request.store);
-      if (found == owners->stores.end())
-        return make_error(error_code::not_found);
-      return self->delegate(found->second, sell_atom_v, std::move(request));
-    },
-    [self, owners](return_atom, const domain::principal& caller, return_request& request) {
-      auto promise = self->make_response_promise<rendered>();
-      self->request(owners->readers, read_timeout, locate_atom_v, request.sale_id)
-        .then(
-          [owners, caller, request, promise](domain::location_id store) mutable {
-            auto found = owners->stores.find(store);
-            if (found == owners->stores.end())
-              promise.deliver(make_error(error_code::not_found));
-            else if (!may_see(caller, store))
-              promise.deliver(make_error(error_code::forbidden));
-            else
-              promise.delegate(found->second, return_atom_v, std::move(request));
-          },
-          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
-      return promise;
-    },
-    [self, owners](caf::get_atom, sale_atom, const domain::principal& caller,
-                   const std::string& sale_id) {
-      auto promise = self->make_response_promise<rendered>();
-      self->request(owners->readers, read_timeout, load_atom_v, sale_atom_v, sale_id)
-        .then(
-          [caller, promise](domain::sale_record& record) mutable {
-            if (!may_see(caller, record.sale.store))
-              promise.deliver(make_error(error_code::forbidden));
-            else
-              promise.deliver(rendered{render_sale_record(record), 0});
-          },
-          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
-      return promise;
-    },
-    [self, owners](list_atom, domain::sales_query& query) -> caf::result<rendered> {
-      if (!owners->stores.contains(query.store))
-        return make_error(error_code::not_found);
-      auto promise = self->make_response_promise<rendered>();
-      self->request(owners->readers, read_timeout, list_atom_v, std::move(query))
-        .then(
-          [promise](domain::sales_page& page) mutable {
-            promise.deliver(rendered{render_sales_page(page), 0});
-          },
-          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
-      return promise;
-    },
-    [self, owners](ready_atom) { return self->delegate(owners->probe, ping_atom_v); },
+                     bool below_reorder_only) -> caf::result<rendered> {
+        auto found = owners->stores.find(store);
+        if (found == owners->stores.end())
+          return make_error(error_code::not_found);
+        return self->delegate(found->second, caf::get_atom_v, stock_atom_v, below_reorder_only);
+      },
+      [self, owners](caf::get_atom, warehouse_atom, bool below_reorder_only) {
+        return self->delegate(owners->warehouse, caf::get_atom_v, stock_atom_v, below_reorder_only);
+      },
+      [self, owners](reorder_atom, domain::location_id store, domain::product_id product,
+                     std::int64_t reorder_point) -> caf::result<rendered> {
+        auto found = owners->stores.find(store);
+        if (found == owners->stores.end())
+          return make_error(error_code::not_found);
+        return self->delegate(found->second, reorder_atom_v, product, reorder_point);
+      },
+      [self, owners](restock_atom, domain::location_id store,
+                     std::vector<domain::basket_line>& lines, std::string& key,
+                     std::string& fingerprint) -> caf::result<rendered> {
+        if (!owners->stores.contains(store))
+          return make_error(error_code::not_found);
+        return self->delegate(owners->warehouse, restock_atom_v, store, std::move(lines),
+                              std::move(key), std::move(fingerprint));
+      },
+      [self, owners](list_atom, domain::restock_query& query) {
+        auto promise = self->make_response_promise<rendered>();
+        self->request(owners->readers, read_timeout, list_atom_v, std::move(query))
+            .then(
+                [promise](domain::restock_page& page) mutable {
+                  promise.deliver(rendered{render_restock_page(page), 0});
+                },
+                [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+        return promise;
+      },
+      [self, owners](approve_atom, std::string& id, std::string& key) {
+        return self->delegate(owners->warehouse, approve_atom_v, std::move(id), std::move(key));
+      },
+      [self, owners](reject_atom, std::string& id) {
+        return self->delegate(owners->warehouse, reject_atom_v, std::move(id));
+      },
+      [self, owners](caf::put_atom, domain::product& item) {
+        return self->delegate(owners->catalogue, caf::put_atom_v, std::move(item));
+      },
+      [self, owners](patch_atom, domain::product_id id, domain::product_patch& patch) {
+        return self->delegate(owners->catalogue, patch_atom_v, id, std::move(patch));
+      },
+      [self, owners](report_atom, std::string& from_day, std::string& to_day) {
+        return self->delegate(owners->head_office, report_atom_v, std::move(from_day),
+                              std::move(to_day));
+      },
+      [self, owners](dashboard_atom) {
+        return self->delegate(owners->head_office, dashboard_atom_v);
+      },
+      [self, owners](alerts_atom) {
+        // Every store answers from memory; the reply waits for all of them.
+        struct gathering {
+          std::vector<domain::stock_alert> alerts;
+          std::size_t waiting = 0;
+          bool failed = false;
+        };
+        auto promise = self->make_response_promise<rendered>();
+        auto gathered = std::make_shared<gathering>();
+        gathered->waiting = owners->stores.size();
+        if (gathered->waiting == 0)
+          promise.deliver(rendered{render_alerts({}), 0});
+        for (const auto& [id, store] : owners->stores)
+          self->request(store, read_timeout, alerts_atom_v)
+              .then(
+                  [gathered, promise](std::vector<domain::stock_alert>& alerts) mutable {
+                    std::ranges::move(alerts, std::back_inserter(gathered->alerts));
+                    if (--gathered->waiting == 0 && !gathered->failed) {
+                      std::ranges::sort(gathered->alerts, {}, &domain::stock_alert::id);
+                      promise.deliver(rendered{render_alerts(gathered->alerts), 0});
+                    }
+                  },
+                  [gathered, promise](caf::error& err) mutable {
+                    if (!gathered->failed)
+                      promise.deliver(std::move(err));
+                    gathered->failed = true;
+                    --gathered->waiting;
+                  });
+        return promise;
+      },
+      [self, owners](sell_atom, sale_request& request) -> caf::result<rendered> {
+        auto found = owners->stores.find(request.store);
+        if (found == owners->stores.end())
+          return make_error(error_code::not_found);
+        return self->delegate(found->second, sell_atom_v, std::move(request));
+      },
+      [self, owners](return_atom, const domain::principal& caller, return_request& request) {
+        auto promise = self->make_response_promise<rendered>();
+        self->request(owners->readers, read_timeout, locate_atom_v, request.sale_id)
+            .then(
+                [owners, caller, request, promise](domain::location_id store) mutable {
+                  auto found = owners->stores.find(store);
+                  if (found == owners->stores.end())
+                    promise.deliver(make_error(error_code::not_found));
+                  else if (!may_see(caller, store))
+                    promise.deliver(make_error(error_code::forbidden));
+                  else
+                    promise.delegate(found->second, return_atom_v, std::move(request));
+                },
+                [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+        return promise;
+      },
+      [self, owners](caf::get_atom, sale_atom, const domain::principal& caller,
+                     const std::string& sale_id) {
+        auto promise = self->make_response_promise<rendered>();
+        self->request(owners->readers, read_timeout, load_atom_v, sale_atom_v, sale_id)
+            .then(
+                [caller, promise](domain::sale_record& record) mutable {
+                  if (!may_see(caller, record.sale.store))
+                    promise.deliver(make_error(error_code::forbidden));
+                  else
+                    promise.deliver(rendered{render_sale_record(record), 0});
+                },
+                [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+        return promise;
+      },
+      [self, owners](list_atom, domain::sales_query& query) -> caf::result<rendered> {
+        if (!owners->stores.contains(query.store))
+          return make_error(error_code::not_found);
+        auto promise = self->make_response_promise<rendered>();
+        self->request(owners->readers, read_timeout, list_atom_v, std::move(query))
+            .then(
+                [promise](domain::sales_page& page) mutable {
+                  promise.deliver(rendered{render_sales_page(page), 0});
+                },
+                [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+        return promise;
+      },
+      [self, owners](ready_atom) { return self->delegate(owners->probe, ping_atom_v); },
   };
 }
 

@@ -176,7 +176,8 @@ int serve(const config::settings& settings, const persistence::database_url& url
     return exit_unavailable;
   }
 
-  net::api handler{running.frontend, net::authenticator{token_grants(settings)},
+  net::api handler{running.frontend,
+                   net::authenticator{token_grants(settings)},
                    settings.actors.request_timeout,
                    {settings.sales.max_lines, settings.sales.max_quantity}};
   net::server_settings listen;

@@ -173,8 +173,8 @@ public:
 
   settings read(const toml::table& root) const {
     allow_only(root, "",
-               {"http", "actors", "database", "sales", "restock", "reports", "faults", "demo", "log",
-                "tokens"});
+               {"http", "actors", "database", "sales", "restock", "reports", "faults", "demo",
+                "log", "tokens"});
     settings result;
     if (const toml::table* http = section(root, "http")) {
       allow_only(*http, "http",

@@ -20,8 +20,7 @@ struct principal {
   location_id store;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, principal& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, principal& x) {
   return f(x.who, x.store);
 }
 

@@ -239,9 +239,9 @@ window_totals sales_aggregate::totals(std::string_view from_day, std::string_vie
     const auto& high = sums.rows[last * width + column];
     const auto& low = sums.rows[first * width + column];
     if (high.days > low.days)
-      sum.products.emplace_hint(sum.products.end(), sums.products[column],
-                                product_totals{high.quantity - low.quantity,
-                                               high.revenue_cents - low.revenue_cents});
+      sum.products.emplace_hint(
+          sum.products.end(), sums.products[column],
+          product_totals{high.quantity - low.quantity, high.revenue_cents - low.revenue_cents});
   }
   return sum;
 }

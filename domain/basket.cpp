@@ -11,7 +11,8 @@ std::vector<field_problem> validate_basket(const std::vector<basket_line>& lines
   if (lines.empty())
     problems.push_back({"lines", "must hold at least one line"});
   if (lines.size() > limits.max_lines)
-    problems.push_back({"lines", "must hold at most " + std::to_string(limits.max_lines) + " lines"});
+    problems.push_back(
+        {"lines", "must hold at most " + std::to_string(limits.max_lines) + " lines"});
   std::unordered_set<product_id> seen;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     auto at = "lines[" + std::to_string(i) + "]";
@@ -20,8 +21,8 @@ std::vector<field_problem> validate_basket(const std::vector<basket_line>& lines
     else if (!seen.insert(lines[i].product).second)
       problems.push_back({at + ".product_id", "appears in more than one line"});
     if (lines[i].quantity < 1 || lines[i].quantity > limits.max_quantity)
-      problems.push_back({at + ".quantity",
-                          "must be between 1 and " + std::to_string(limits.max_quantity)});
+      problems.push_back(
+          {at + ".quantity", "must be between 1 and " + std::to_string(limits.max_quantity)});
   }
   return problems;
 }
@@ -34,14 +35,15 @@ std::int64_t total_cents(const std::vector<sale_line>& lines) {
 }
 
 returnable::returnable(const sale_record& record, const std::vector<sale_return>& pending)
-  : sold_(record.sale.lines) {
+    : sold_(record.sale.lines) {
   auto count = [this](const sale_return& r) {
     for (const auto& line : r.lines)
       returned_.push_back(line);
   };
   std::ranges::for_each(record.returns, count);
   for (const auto& r : pending)
-    if (std::ranges::none_of(record.returns, [&](const sale_return& done) { return done.id == r.id; }))
+    if (std::ranges::none_of(record.returns,
+                             [&](const sale_return& done) { return done.id == r.id; }))
       count(r);
 }
 

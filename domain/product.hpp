@@ -36,8 +36,7 @@ struct product_patch {
   std::int64_t price_cents = 0;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, product_patch& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, product_patch& x) {
   return f(x.set_name, x.name, x.set_category, x.category, x.set_description, x.description,
            x.set_price, x.price_cents);
 }

@@ -26,8 +26,7 @@ struct store_summary {
   std::map<std::string, std::int64_t> weekly_revenue;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, store_summary& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, store_summary& x) {
   return f(x.store, x.totals, x.on_hand_total, x.below_reorder, x.out_of_stock, x.overstock,
            x.weekly_revenue);
 }

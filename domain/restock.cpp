@@ -8,19 +8,18 @@ namespace comptoir::domain {
 namespace {
 
 constexpr std::array<std::pair<restock_status, std::string_view>, 4> status_names{{
-  {restock_status::pending, "pending"},
-  {restock_status::approved, "approved"},
-  {restock_status::fulfilled, "fulfilled"},
-  {restock_status::rejected, "rejected"},
+    {restock_status::pending, "pending"},
+    {restock_status::approved, "approved"},
+    {restock_status::fulfilled, "fulfilled"},
+    {restock_status::rejected, "rejected"},
 }};
 
 constexpr std::array<std::pair<alert_kind, std::string_view>, 2> kind_names{{
-  {alert_kind::low_stock, "low_stock"},
-  {alert_kind::out_of_stock, "out_of_stock"},
+    {alert_kind::low_stock, "low_stock"},
+    {alert_kind::out_of_stock, "out_of_stock"},
 }};
 
-template <class Names, class Value>
-std::string_view name_of(const Names& names, Value value) {
+template <class Names, class Value> std::string_view name_of(const Names& names, Value value) {
   for (auto& [candidate, name] : names)
     if (candidate == value)
       return name;

@@ -67,8 +67,7 @@ struct stock_alert {
   std::string since;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, stock_alert& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, stock_alert& x) {
   return f(x.id, x.store, x.product, x.kind, x.since);
 }
 

@@ -8,9 +8,9 @@ namespace comptoir::domain {
 
 namespace {
 constexpr std::array<std::pair<sale_status, std::string_view>, 3> status_names{{
-  {sale_status::completed, "completed"},
-  {sale_status::partially_returned, "partially_returned"},
-  {sale_status::returned, "returned"},
+    {sale_status::completed, "completed"},
+    {sale_status::partially_returned, "partially_returned"},
+    {sale_status::returned, "returned"},
 }};
 } // namespace
 

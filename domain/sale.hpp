@@ -17,8 +17,7 @@ struct basket_line {
   std::int64_t quantity = 0;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, basket_line& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, basket_line& x) {
   return f(x.product, x.quantity);
 }
 
@@ -37,8 +36,7 @@ struct sale_line {
   std::int64_t unit_price_cents = 0;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, sale_line& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, sale_line& x) {
   return f(x.product, x.quantity, x.unit_price_cents);
 }
 
@@ -58,8 +56,7 @@ struct sale {
   std::string created_at;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, sale& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, sale& x) {
   return f(x.id, x.store, x.lines, x.total_cents, x.status, x.created_at);
 }
 
@@ -73,8 +70,7 @@ struct sale_return {
   std::string created_at;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, sale_return& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, sale_return& x) {
   return f(x.id, x.sale_id, x.store, x.lines, x.refund_cents, x.created_at);
 }
 
@@ -84,8 +80,7 @@ struct sale_record {
   std::vector<sale_return> returns;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, sale_record& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, sale_record& x) {
   return f(x.sale, x.returns);
 }
 
@@ -101,8 +96,7 @@ struct sales_query {
   std::int32_t limit = 50;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, sales_query& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, sales_query& x) {
   return f(x.store, x.from, x.to, x.before_id, x.limit);
 }
 

@@ -6,7 +6,7 @@
 namespace comptoir::domain {
 
 stock_ledger::stock_ledger(std::vector<stock_item> items)
-  : items_(std::move(items)), reserved_(items_.size(), 0) {
+    : items_(std::move(items)), reserved_(items_.size(), 0) {
   std::ranges::sort(items_, {}, &stock_item::product);
 }
 

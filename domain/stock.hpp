@@ -18,8 +18,7 @@ struct stock_item {
   std::int64_t reorder_point = 0;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, stock_item& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, stock_item& x) {
   return f(x.product, x.on_hand, x.reorder_point);
 }
 

@@ -11,7 +11,7 @@ uuid_v7_generator::uuid_v7_generator() {
 
 std::string uuid_v7_generator::next(std::chrono::system_clock::time_point now) {
   auto millis = static_cast<std::uint64_t>(
-    std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
   if (millis > last_millis_) {
     last_millis_ = millis;
     // Start low in the counter space so a burst has room to count up.
@@ -24,9 +24,9 @@ std::string uuid_v7_generator::next(std::chrono::system_clock::time_point now) {
   std::uint64_t high = (last_millis_ << 16) | (0x7u << 12) | counter_;
   std::uint64_t low = (random_() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
   char text[37];
-  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(high >> 32), static_cast<unsigned>((high >> 16) & 0xffff),
-                static_cast<unsigned>(high & 0xffff), static_cast<unsigned>(low >> 48),
+  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(high >> 32),
+                static_cast<unsigned>((high >> 16) & 0xffff), static_cast<unsigned>(high & 0xffff),
+                static_cast<unsigned>(low >> 48),
                 static_cast<unsigned long long>(low & 0xffffffffffffULL));
   return text;
 }

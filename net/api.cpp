@@ -126,8 +126,8 @@ struct api::impl {
   domain::basket_limits limits;
   router routes = router::comptoir_routes();
   /// Makes ETags differ across restarts, when versions start again.
-  std::string boot_id = std::to_string(
-      std::chrono::steady_clock::now().time_since_epoch().count() ^ std::random_device{}());
+  std::string boot_id = std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() ^
+                                       std::random_device{}());
 
   /// Sends one request to the worker pool and answers with `on_value` of its
   /// result, or with the problem its error maps to.
@@ -268,9 +268,11 @@ void api::impl::handle(request& incoming, responder& reply) const {
   std::string idempotency_key;
   if (incoming.idempotency_key) {
     idempotency_key = *incoming.idempotency_key;
-    bool printable = std::ranges::all_of(idempotency_key, [](char c) { return c >= 0x21 && c <= 0x7e; });
+    bool printable =
+        std::ranges::all_of(idempotency_key, [](char c) { return c >= 0x21 && c <= 0x7e; });
     if (idempotency_key.empty() || idempotency_key.size() > 255 || !printable)
-      return reply(problem(400, "The Idempotency-Key must be 1 to 255 visible ASCII characters.", id,
+      return reply(problem(400, "The Idempotency-Key must be 1 to 255 visible ASCII characters.",
+                           id,
                            {{"Idempotency-Key", "expected 1 to 255 visible ASCII characters"}}));
   }
   if (matched.access && !matched.access->allows(*caller, target_store))
@@ -315,10 +317,9 @@ void api::impl::handle(request& incoming, responder& reply) const {
     if (!decoded.malformed.empty())
       return reply(problem(400, decoded.malformed, id));
     if (as_patch)
-      return ask_rendered(std::move(reply), id,
-                          "There is no product " + std::to_string(*path_id) + ".",
-                          actors::patch_atom_v, domain::product_id{*path_id},
-                          std::move(decoded.patch));
+      return ask_rendered(
+          std::move(reply), id, "There is no product " + std::to_string(*path_id) + ".",
+          actors::patch_atom_v, domain::product_id{*path_id}, std::move(decoded.patch));
     if (auto problems = domain::validate_product(decoded.item); !problems.empty()) {
       std::vector<field_error> errors;
       for (auto& p : problems)
@@ -354,7 +355,7 @@ void api::impl::handle(request& incoming, responder& reply) const {
                            {{"reorder_point", "must be between 0 and 1000000000"}}));
     return ask_rendered(std::move(reply), id,
                         "Store " + std::to_string(*path_id) + " does not stock product " +
-                          std::to_string(*second_id) + ".",
+                            std::to_string(*second_id) + ".",
                         actors::reorder_atom_v, domain::location_id{*path_id},
                         domain::product_id{*second_id}, value.reorder_point);
   }

@@ -119,10 +119,10 @@ decoded_product decode_product(std::string_view body, bool as_patch) {
   bool sku_set = false;
   bool price_set = false;
   std::vector<text_field> texts{
-    {"name", as_patch ? &patch.name : &item.name, &patch.set_name, !as_patch},
-    {"category", as_patch ? &patch.category : &item.category, &patch.set_category, !as_patch},
-    {"description", as_patch ? &patch.description : &item.description, &patch.set_description,
-     false},
+      {"name", as_patch ? &patch.name : &item.name, &patch.set_name, !as_patch},
+      {"category", as_patch ? &patch.category : &item.category, &patch.set_category, !as_patch},
+      {"description", as_patch ? &patch.description : &item.description, &patch.set_description,
+       false},
   };
   if (!as_patch)
     texts.push_back({"sku", &item.sku, &sku_set, true});

@@ -45,7 +45,7 @@ router router::comptoir_routes() {
   const auto logistics = access_rule{}.with(role::admin).with(role::logistics);
   const auto catalogue_editors = access_rule{}.with(role::admin).with(role::hq);
   const auto sales_readers =
-    access_rule{}.with(role::admin).with(role::hq).with(role::clerk).clerk_of_own_store_only();
+      access_rule{}.with(role::admin).with(role::hq).with(role::clerk).clerk_of_own_store_only();
   return router{{
       {method::get, "/health/live", route_id::health_live, std::nullopt},
       {method::get, "/health/ready", route_id::health_ready, std::nullopt},
@@ -55,30 +55,30 @@ router router::comptoir_routes() {
       {method::get, "/api/v1/stores", route_id::stores_list, any_role},
       {method::get, "/api/v1/stores/{id}/stock", route_id::store_stock, any_role},
       {method::get, "/api/v1/warehouse/stock", route_id::warehouse_stock, any_role},
-    {method::post, "/api/v1/stores/{id}/sales", route_id::sale_create, till},
-    {method::get, "/api/v1/stores/{id}/sales", route_id::sales_list, sales_readers},
-    // The sale's store is known only once the sale is found: the worker
-    // checks a clerk's store for these two.
-    {method::get, "/api/v1/sales/{id}", route_id::sale_get,
-     access_rule{}.with(role::admin).with(role::hq).with(role::clerk)},
-    {method::post, "/api/v1/sales/{id}/returns", route_id::return_create,
-     access_rule{}.with(role::admin).with(role::clerk)},
+      {method::post, "/api/v1/stores/{id}/sales", route_id::sale_create, till},
+      {method::get, "/api/v1/stores/{id}/sales", route_id::sales_list, sales_readers},
+      // The sale's store is known only once the sale is found: the worker
+      // checks a clerk's store for these two.
+      {method::get, "/api/v1/sales/{id}", route_id::sale_get,
+       access_rule{}.with(role::admin).with(role::hq).with(role::clerk)},
+      {method::post, "/api/v1/sales/{id}/returns", route_id::return_create,
+       access_rule{}.with(role::admin).with(role::clerk)},
       {method::patch, "/api/v1/stores/{id}/stock/{product_id}", route_id::reorder_point_set,
-     access_rule{}.with(role::admin).with(role::hq).with(role::logistics)},
-    {method::post, "/api/v1/stores/{id}/restock-requests", route_id::restock_create, till},
-    // A clerk sees their own store's requests only (the handler filters).
-    {method::get, "/api/v1/restock-requests", route_id::restock_list, any_role},
-    {method::post, "/api/v1/restock-requests/{id}/approve", route_id::restock_approve, logistics},
-    {method::post, "/api/v1/restock-requests/{id}/reject", route_id::restock_reject, logistics},
-    {method::post, "/api/v1/products", route_id::product_create, catalogue_editors},
-    {method::patch, "/api/v1/products/{id}", route_id::product_update, catalogue_editors},
-    {method::get, "/api/v1/reports/sales", route_id::sales_report, catalogue_editors},
-    {method::get, "/rapport", route_id::sales_report, catalogue_editors},
-    {method::get, "/api/v1/dashboard", route_id::dashboard, catalogue_editors},
-    {method::get, "/performances", route_id::dashboard, catalogue_editors},
-    {method::get, "/api/v1/alerts", route_id::alerts_list,
-     access_rule{}.with(role::admin).with(role::hq).with(role::logistics)},
-}};
+       access_rule{}.with(role::admin).with(role::hq).with(role::logistics)},
+      {method::post, "/api/v1/stores/{id}/restock-requests", route_id::restock_create, till},
+      // A clerk sees their own store's requests only (the handler filters).
+      {method::get, "/api/v1/restock-requests", route_id::restock_list, any_role},
+      {method::post, "/api/v1/restock-requests/{id}/approve", route_id::restock_approve, logistics},
+      {method::post, "/api/v1/restock-requests/{id}/reject", route_id::restock_reject, logistics},
+      {method::post, "/api/v1/products", route_id::product_create, catalogue_editors},
+      {method::patch, "/api/v1/products/{id}", route_id::product_update, catalogue_editors},
+      {method::get, "/api/v1/reports/sales", route_id::sales_report, catalogue_editors},
+      {method::get, "/rapport", route_id::sales_report, catalogue_editors},
+      {method::get, "/api/v1/dashboard", route_id::dashboard, catalogue_editors},
+      {method::get, "/performances", route_id::dashboard, catalogue_editors},
+      {method::get, "/api/v1/alerts", route_id::alerts_list,
+       access_rule{}.with(role::admin).with(role::hq).with(role::logistics)},
+  }};
 }
 
 route_match router::match(net::method method, std::string_view path) const {

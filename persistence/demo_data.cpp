@@ -1,7 +1,7 @@
 #include "persistence/demo_data.hpp"
 
-#include "persistence/setup_transaction.hpp"
 #include "domain/timestamp.hpp"
+#include "persistence/setup_transaction.hpp"
 
 #include <chrono>
 

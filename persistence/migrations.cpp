@@ -1,7 +1,7 @@
 #include "persistence/migrations.hpp"
 
-#include "persistence/setup_transaction.hpp"
 #include "domain/timestamp.hpp"
+#include "persistence/setup_transaction.hpp"
 
 #include <chrono>
 

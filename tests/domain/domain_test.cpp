@@ -288,9 +288,9 @@ TEST_CASE("RFC 3339 date-times and plain dates normalize to UTC") {
   CHECK(parse_timestamp("2026-11-28T21:57:03.123456Z") == "2026-11-28T21:57:03.123Z");
   CHECK(parse_timestamp("2026-11-28T16:57:03-05:00") == "2026-11-28T21:57:03.000Z");
   CHECK(parse_timestamp("2026-11-29T01:00:00+02:00") == "2026-11-28T23:00:00.000Z");
-  for (auto bad : {"", "yesterday", "2026-13-01", "2026-02-30", "2026-11-28T25:00:00Z",
-                   "2026-11-28T21:57:03", "2026-11-28T21:57:03.Z", "2026-11-28 21:57:03Z",
-                   "2026-11-28T21:57:03+0500"})
+  for (auto bad :
+       {"", "yesterday", "2026-13-01", "2026-02-30", "2026-11-28T25:00:00Z", "2026-11-28T21:57:03",
+        "2026-11-28T21:57:03.Z", "2026-11-28 21:57:03Z", "2026-11-28T21:57:03+0500"})
     CHECK_MESSAGE(!parse_timestamp(bad), bad);
 }
 
@@ -329,8 +329,8 @@ TEST_CASE("a product is low below its reorder point and out of stock at zero") {
 }
 
 TEST_CASE("restock statuses and alert kinds parse from their names and back") {
-  for (auto status : {restock_status::pending, restock_status::approved,
-                      restock_status::fulfilled, restock_status::rejected})
+  for (auto status : {restock_status::pending, restock_status::approved, restock_status::fulfilled,
+                      restock_status::rejected})
     CHECK(parse_restock_status(to_string(status)) == status);
   CHECK(!parse_restock_status("in_transit"));
   for (auto kind : {alert_kind::low_stock, alert_kind::out_of_stock})
@@ -350,10 +350,10 @@ TEST_CASE("a reorder point change bumps the ledger's version") {
 
 TEST_CASE("a store's summary holds its window's sales and its stock now") {
   sales_aggregate sales;
-  sale first{"a", location_id{1}, {{product_id{1}, 2, 100}}, 200, sale_status::completed,
-             "2026-11-02T10:00:00.000Z"};
-  sale second{"b", location_id{1}, {{product_id{2}, 1, 50}}, 50, sale_status::completed,
-              "2026-11-09T10:00:00.000Z"};
+  sale first{"a", location_id{1},         {{product_id{1}, 2, 100}},
+             200, sale_status::completed, "2026-11-02T10:00:00.000Z"};
+  sale second{"b", location_id{1},         {{product_id{2}, 1, 50}},
+              50,  sale_status::completed, "2026-11-09T10:00:00.000Z"};
   sales.add_sale(first);
   sales.add_sale(second);
   stock_ledger stock{{{product_id{1}, 0, 5}, {product_id{2}, 40, 10}, {product_id{3}, 7, 5}}};

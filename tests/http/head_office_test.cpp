@@ -33,8 +33,8 @@ namespace {
 /// Appended to a stock listing: every line, the new products' too.
 constexpr auto every_line = "?limit=500";
 
-http_reply get_if_none_match(std::uint16_t port, const std::string& target,
-                             const std::string& etag, const std::string& token = "demo-hq") {
+http_reply get_if_none_match(std::uint16_t port, const std::string& target, const std::string& etag,
+                             const std::string& token = "demo-hq") {
   return call(port, "GET", target, token, "", {{"If-None-Match", etag}});
 }
 
@@ -350,8 +350,7 @@ history make_history(std::mt19937_64& random) {
 
   // Past returns: one in ten sales gives back part of its first line, 0 to 6
   // days later, before today.
-  const auto midnight =
-      duration_cast<milliseconds>(today().time_since_epoch()).count();
+  const auto midnight = duration_cast<milliseconds>(today().time_since_epoch()).count();
   soci::transaction transaction{*sql};
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (random() % 10 != 0) {
@@ -432,7 +431,8 @@ void trade_today(history& data, std::mt19937_64& random) {
   for (std::size_t i = 0; i < sales.size(); i += 3) {
     const auto& [id, sale] = sales[i];
     const auto [product, quantity] = sale.second.front();
-    auto reply = give_back(port, id, sale.first, {{product, 1 + static_cast<std::int64_t>(random() % quantity)}});
+    auto reply = give_back(port, id, sale.first,
+                           {{product, 1 + static_cast<std::int64_t>(random() % quantity)}});
     CAPTURE(reply.body);
     REQUIRE(reply.status == 201);
   }
@@ -485,14 +485,14 @@ TEST_CASE("the sales report equals what SQL sums from the sales, returns and sto
   };
   const std::vector<window> windows{
       {"", "", ""},
-      {"?from=" + d(-10) + "&to=" + d(-9), d(-10), d(-9)},                  // one day
-      {"?from=" + d(-20) + "&to=" + d(-13), d(-20), d(-13)},                // a week
-      {"?from=" + d(-6) + "&to=" + d(1), d(-6), d(1)},                      // ending today
-      {"?from=" + d(0) + "&to=" + d(1), d(0), d(1)},                        // today only
-      {"?from=" + d(-30), d(-30), ""},                                      // open end
-      {"?to=" + d(-35), "", d(-35)},                                        // open start
-      {"?from=" + d(-400) + "&to=" + d(-300), d(-400), d(-300)},            // no sales
-      {"?from=" + d(5) + "&to=" + d(9), d(5), d(9)},                        // the future
+      {"?from=" + d(-10) + "&to=" + d(-9), d(-10), d(-9)},                          // one day
+      {"?from=" + d(-20) + "&to=" + d(-13), d(-20), d(-13)},                        // a week
+      {"?from=" + d(-6) + "&to=" + d(1), d(-6), d(1)},                              // ending today
+      {"?from=" + d(0) + "&to=" + d(1), d(0), d(1)},                                // today only
+      {"?from=" + d(-30), d(-30), ""},                                              // open end
+      {"?to=" + d(-35), "", d(-35)},                                                // open start
+      {"?from=" + d(-400) + "&to=" + d(-300), d(-400), d(-300)},                    // no sales
+      {"?from=" + d(5) + "&to=" + d(9), d(5), d(9)},                                // the future
       {"?from=" + d(-15) + "T23:59:59Z&to=" + d(-8) + "T00:00:01Z", d(-15), d(-8)}, // date-times
   };
   for (const auto& w : windows) {
@@ -751,8 +751,8 @@ TEST_CASE("a new product gets a stock line everywhere and can be restocked and s
     CHECK(std::find(out.begin(), out.end(), id) != out.end());
   }
   check_problem(sell(port, 4, {{id, 1}}), 409);
-  auto request = call(port, "POST", "/api/v1/stores/4/restock-requests", clerk_of(4),
-                      lines_body({{id, 10}}));
+  auto request =
+      call(port, "POST", "/api/v1/stores/4/restock-requests", clerk_of(4), lines_body({{id, 10}}));
   REQUIRE(request.status == 201);
   check_problem(call(port, "POST",
                      "/api/v1/restock-requests/" +
@@ -766,8 +766,8 @@ TEST_CASE("a new product gets a stock line everywhere and can be restocked and s
   *sql << "UPDATE stock SET on_hand = 100 WHERE location_id = 6 AND product_id = " +
               std::to_string(id);
   node->restart();
-  request = call(port, "POST", "/api/v1/stores/4/restock-requests", clerk_of(4),
-                 lines_body({{id, 10}}));
+  request =
+      call(port, "POST", "/api/v1/stores/4/restock-requests", clerk_of(4), lines_body({{id, 10}}));
   REQUIRE(request.status == 201);
   auto approved = call(port, "POST",
                        "/api/v1/restock-requests/" +
@@ -785,8 +785,7 @@ TEST_CASE("a new product gets a stock line everywhere and can be restocked and s
 
   // admin may create too
   auto by_admin = post_product(
-      port, R"({"sku":"HQ-0002","name":"Mug","category":"kitchen","price_cents":0})",
-      "demo-admin");
+      port, R"({"sku":"HQ-0002","name":"Mug","category":"kitchen","price_cents":0})", "demo-admin");
   CAPTURE(by_admin.body);
   CHECK(by_admin.status == 201);
   CHECK(json_body(by_admin).at("description").as_string() == "");
@@ -802,13 +801,14 @@ TEST_CASE("catalogue changes are validated, and the head office routes are for h
   const auto count_before = product_count();
 
   // Duplicate SKU: one of the demo data's and one created here.
-  auto demo_sku = std::string{
-      json_body(get(port, "/api/v1/products/1", "demo-hq")).at("sku").as_string()};
+  auto demo_sku =
+      std::string{json_body(get(port, "/api/v1/products/1", "demo-hq")).at("sku").as_string()};
   check_problem(post_product(port, R"({"sku":")" + demo_sku +
                                        R"(","name":"Other","category":"c","price_cents":1})"),
                 409);
-  REQUIRE(post_product(port, R"({"sku":"DUP-1","name":"A","category":"c","price_cents":1})")
-              .status == 201);
+  REQUIRE(
+      post_product(port, R"({"sku":"DUP-1","name":"A","category":"c","price_cents":1})").status ==
+      201);
   check_problem(post_product(port, R"({"sku":"DUP-1","name":"B","category":"d","price_cents":2})"),
                 409);
 
@@ -838,17 +838,19 @@ TEST_CASE("catalogue changes are validated, and the head office routes are for h
     check_problem(post_product(port, body), 400);
   }
   // The bounds themselves are fine.
-  CHECK(post_product(port, R"({"sku":"EDGE-0","name":"n","category":"c","price_cents":0})")
-            .status == 201);
-  CHECK(post_product(port,
-                     R"({"sku":"EDGE-1","name":"n","category":"c","price_cents":1000000000})")
+  CHECK(
+      post_product(port, R"({"sku":"EDGE-0","name":"n","category":"c","price_cents":0})").status ==
+      201);
+  CHECK(post_product(port, R"({"sku":"EDGE-1","name":"n","category":"c","price_cents":1000000000})")
             .status == 201);
   CHECK(product_count() == count_before + 3);
 
   // PATCH
   auto patched = patch_product(port, 7,
-                               {{"name", "Renamed"}, {"category", "other"},
-                                {"description", "new text"}, {"price_cents", 4321}});
+                               {{"name", "Renamed"},
+                                {"category", "other"},
+                                {"description", "new text"},
+                                {"price_cents", 4321}});
   CAPTURE(patched.body);
   REQUIRE(patched.status == 200);
   auto body = json_body(patched);
@@ -872,18 +874,16 @@ TEST_CASE("catalogue changes are validated, and the head office routes are for h
   check_problem(patch_product(port, 7, {{"category", ""}}), 422);
   check_problem(patch_product(port, 7, {{"price_cents", -5}}), 422);
   check_problem(patch_product(port, 7, {{"price_cents", 1000000001}}), 422);
-  CHECK(json_body(get(port, "/api/v1/products/7", "demo-hq")).at("price_cents").as_int64() ==
-        999);
+  CHECK(json_body(get(port, "/api/v1/products/7", "demo-hq")).at("price_cents").as_int64() == 999);
   check_problem(patch_product(port, 9999, {{"price_cents", 5}}), 404);
   check_problem(get(port, "/api/v1/products/9999", "demo-hq"), 404);
 
   // Who may do what.
   for (const std::string token : {"demo-clerk-1", "demo-logistics"}) {
     CAPTURE(token);
-    check_problem(post_product(port,
-                               R"({"sku":"NO-1","name":"n","category":"c","price_cents":1})",
-                               token),
-                  403);
+    check_problem(
+        post_product(port, R"({"sku":"NO-1","name":"n","category":"c","price_cents":1})", token),
+        403);
     check_problem(patch_product(port, 7, {{"price_cents", 1}}, token), 403);
     for (const std::string target :
          {"/api/v1/reports/sales", "/rapport", "/api/v1/dashboard", "/performances"})
@@ -892,12 +892,10 @@ TEST_CASE("catalogue changes are validated, and the head office routes are for h
   for (const std::string target :
        {"/api/v1/reports/sales", "/rapport", "/api/v1/dashboard", "/performances"})
     check_problem(get(port, target), 401);
-  check_problem(post_product(port, R"({"sku":"NO-2","name":"n","category":"c","price_cents":1})",
-                             ""),
-                401);
+  check_problem(
+      post_product(port, R"({"sku":"NO-2","name":"n","category":"c","price_cents":1})", ""), 401);
   CHECK(product_count() == count_before + 3);
-  CHECK(json_body(get(port, "/api/v1/products/7", "demo-hq")).at("price_cents").as_int64() ==
-        999);
+  CHECK(json_body(get(port, "/api/v1/products/7", "demo-hq")).at("price_cents").as_int64() == 999);
 
   // The original routes answer as the API's.
   sold(port, 1, {{7, 2}});
@@ -991,7 +989,8 @@ TEST_CASE("stock, products, the report and the dashboard answer 304 to their cur
   check_changed("/api/v1/stores/2/stock", etags["/api/v1/stores/2/stock"]);
   const std::string list = "/api/v1/products?limit=500";
   etags[list] = current_etag(list);
-  REQUIRE(post_product(port, R"({"sku":"ETAG-1","name":"n","category":"c","price_cents":5})")
-              .status == 201);
+  REQUIRE(
+      post_product(port, R"({"sku":"ETAG-1","name":"n","category":"c","price_cents":5})").status ==
+      201);
   check_changed(list, etags[list]);
 }

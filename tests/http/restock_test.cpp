@@ -47,8 +47,8 @@ public:
   config_file() {
     static std::atomic<int> count{0};
     path_ = std::filesystem::temp_directory_path() /
-            ("comptoir-restock-test-" + std::to_string(::getpid()) + "-" +
-             std::to_string(count++) + ".toml");
+            ("comptoir-restock-test-" + std::to_string(::getpid()) + "-" + std::to_string(count++) +
+             ".toml");
   }
   ~config_file() {
     std::error_code ignored;
@@ -106,8 +106,7 @@ std::string file_request(std::uint16_t port, std::int64_t store, const lines_t& 
 }
 
 http_reply approve(std::uint16_t port, const std::string& id,
-                   const std::string& token = "demo-logistics",
-                   const std::string* key = nullptr) {
+                   const std::string& token = "demo-logistics", const std::string* key = nullptr) {
   return call(port, "POST", "/api/v1/restock-requests/" + id + "/approve", token, "", key);
 }
 
@@ -535,9 +534,9 @@ TEST_CASE("a node that dies between the two sides of a transfer completes it onc
   std::this_thread::sleep_for(500ms);
   check_landed_once();
   CHECK(json_body(get(port, "/api/v1/restock-requests?status=fulfilled", "demo-hq"))
-          .at("items")
-          .as_array()
-          .size() == 1);
+            .at("items")
+            .as_array()
+            .size() == 1);
 }
 
 // -- refusals -----------------------------------------------------------------
@@ -802,9 +801,9 @@ TEST_CASE("a changed reorder point raises and clears the low-stock alert, and be
   CHECK(stock_lines(port, store, below_reorder).contains(product));
   CHECK(stock_lines(port, store)[product].reorder_point == line.on_hand + 1);
   CHECK(eventually([&] { return scalar(*sql, open_alerts(store, product, "low_stock")) == 1; }));
-  CHECK(scalar(*sql, "SELECT reorder_point FROM stock WHERE location_id = " +
-                         std::to_string(store) + " AND product_id = " + std::to_string(product)) ==
-        line.on_hand + 1);
+  CHECK(
+      scalar(*sql, "SELECT reorder_point FROM stock WHERE location_id = " + std::to_string(store) +
+                       " AND product_id = " + std::to_string(product)) == line.on_hand + 1);
   // Raising it further does not raise a second alert.
   REQUIRE(set_reorder_point(port, store, product, line.on_hand + 50, "demo-admin").status == 200);
   CHECK(alerts_of(port, store, product).at("low_stock") == low);
@@ -850,7 +849,7 @@ TEST_CASE("a changed reorder point raises and clears the low-stock alert, and be
     soci::rowset<long long> rows =
         (sql->prepare << "SELECT product_id FROM stock WHERE on_hand < reorder_point AND "
                          "location_id = " +
-                           std::to_string(location));
+                             std::to_string(location));
     for (auto id : rows)
       in_database.insert(id);
     CHECK(listed_ids == in_database);
@@ -895,8 +894,7 @@ TEST_CASE("with auto_request on, crossing the reorder point files exactly one pe
       low_at_start[product] = 3 * item.reorder_point - item.on_hand;
   CHECK(eventually([&] {
     return scalar(*sql, "SELECT COUNT(*) FROM restock_requests WHERE store_id = " +
-                            std::to_string(store)) ==
-           static_cast<long long>(low_at_start.size());
+                            std::to_string(store)) == static_cast<long long>(low_at_start.size());
   }));
 
   auto product = product_near_point(port, store, 2, 40);
@@ -922,8 +920,9 @@ TEST_CASE("with auto_request on, crossing the reorder point files exactly one pe
   const auto request_id = std::string{request.at("id").as_string()};
   CHECK(text(*sql, status_of(request_id)) == "pending");
   CHECK(scalar(*sql, "SELECT COUNT(*) FROM restock_request_lines WHERE product_id = " +
-                         std::to_string(product) + " AND request_id IN (SELECT id FROM "
-                                                   "restock_requests WHERE store_id = " +
+                         std::to_string(product) +
+                         " AND request_id IN (SELECT id FROM "
+                         "restock_requests WHERE store_id = " +
                          std::to_string(store) + ")") == 1);
   for (auto [low_product, quantity] : low_at_start) {
     CAPTURE(low_product);

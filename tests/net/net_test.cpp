@@ -115,7 +115,8 @@ TEST_CASE("a problem has the RFC 9457 members and the request id") {
 }
 
 TEST_CASE("a basket body decodes to its lines") {
-  auto decoded = decode_lines(R"({"lines":[{"product_id":3,"quantity":2},{"product_id":5,"quantity":1,"unit_price_cents":1}]})");
+  auto decoded = decode_lines(
+      R"({"lines":[{"product_id":3,"quantity":2},{"product_id":5,"quantity":1,"unit_price_cents":1}]})");
   CHECK(decoded.malformed.empty());
   CHECK(decoded.out_of_range.empty());
   REQUIRE(decoded.lines.size() == 2);
@@ -125,10 +126,11 @@ TEST_CASE("a basket body decodes to its lines") {
 }
 
 TEST_CASE("a body that is not a basket is malformed (400)") {
-  for (auto body : {"", "not json", "[]", "{}", R"({"lines":{}})", R"({"lines":[1]})",
-                    R"({"lines":[{"product_id":1}]})", R"({"lines":[{"product_id":"1","quantity":1}]})",
-                    R"({"lines":[{"product_id":1,"quantity":1.5}]})",
-                    R"({"lines":[{"product_id":1,"quantity":true}]})"}) {
+  for (auto body :
+       {"", "not json", "[]", "{}", R"({"lines":{}})", R"({"lines":[1]})",
+        R"({"lines":[{"product_id":1}]})", R"({"lines":[{"product_id":"1","quantity":1}]})",
+        R"({"lines":[{"product_id":1,"quantity":1.5}]})",
+        R"({"lines":[{"product_id":1,"quantity":true}]})"}) {
     CAPTURE(body);
     CHECK(!decode_lines(body).malformed.empty());
   }
