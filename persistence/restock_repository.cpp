@@ -357,18 +357,4 @@ std::vector<domain::restock_request> restock_repository::load_open() {
   return collect(rows, row);
 }
 
-std::vector<domain::restock_request>
-restock_repository::load_in_transit(domain::location_id store) {
-  const long long store_value = store.value;
-  const std::string approved{domain::to_string(domain::restock_status::approved)};
-  request_row row;
-  soci::statement rows(sql_);
-  rows.exchange(soci::use(store_value));
-  rows.exchange(soci::use(approved));
-  run(rows, row,
-      requests_with_lines("restock_requests r") +
-          " WHERE r.store_id = :store AND r.status = :status ORDER BY r.id, l.line_no");
-  return collect(rows, row);
-}
-
 } // namespace comptoir::persistence

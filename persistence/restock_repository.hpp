@@ -37,9 +37,6 @@ public:
   /// Every pending or approved request, oldest first.
   std::vector<domain::restock_request> load_open();
 
-  /// The store's approved requests (the units on their way to it), oldest first.
-  std::vector<domain::restock_request> load_in_transit(domain::location_id store);
-
   /// In one transaction: the pending request becomes approved, the warehouse's
   /// stock goes down by the lines, and the key (if not empty) is stored. Throws
   /// std::logic_error when the request is not pending, soci::soci_error when the
