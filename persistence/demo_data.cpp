@@ -39,14 +39,6 @@ constexpr demo_location demo_locations[] = {
 constexpr std::int64_t logistics_centre_id = 6;
 
 // Product ids are positions in this table, from 1.
-struct demo_product {
-  std::string_view sku;
-  std::string_view name;
-  std::string_view category;
-  std::string_view description;
-  std::int64_t price_cents;
-};
-
 constexpr demo_product demo_products[] = {
     {"GRO-001", "Maple syrup 540 ml", "grocery", "Pure amber maple syrup from Québec", 1299},
     {"GRO-002", "Steel-cut oats 1 kg", "grocery", "Whole grain oats for a hearty breakfast", 599},
@@ -191,6 +183,10 @@ void insert_stock_rows(soci::session& sql) {
 }
 
 } // namespace
+
+std::span<const demo_product> demo_catalogue() {
+  return demo_products;
+}
 
 bool load_demo_data(soci::session& sql, dialect kind) {
   setup_transaction transaction(sql, kind);

@@ -1,5 +1,7 @@
 #include "persistence/generator.hpp"
 
+#include "persistence/demo_data.hpp"
+
 #include "domain/timestamp.hpp"
 #include "persistence/setup_transaction.hpp"
 
@@ -59,76 +61,6 @@ constexpr neighbourhood neighbourhoods[] = {
 
 constexpr std::string_view logistics_centre_name = "Centre logistique Boucherville";
 constexpr std::string_view logistics_centre_city = "Boucherville";
-
-struct catalogue_item {
-  std::string_view name;
-  std::string_view description;
-  std::int64_t base_price_cents;
-};
-
-struct category {
-  std::string_view name;
-  std::string_view sku_prefix;
-  std::span<const catalogue_item> items;
-};
-
-constexpr catalogue_item grocery[] = {
-    {"maple syrup 540 ml", "Pure amber maple syrup", 1299},
-    {"steel-cut oats 1 kg", "Whole grain oats for a hearty breakfast", 599},
-    {"basmati rice 2 kg", "Long-grain aromatic rice", 899},
-    {"spaghetti 900 g", "Durum wheat semolina pasta", 249},
-    {"crushed tomatoes 796 ml", "Italian-style crushed tomatoes", 199},
-    {"peanut butter 1 kg", "Smooth peanut butter, no added sugar", 649},
-    {"strawberry jam 500 ml", "Made with Québec strawberries", 479},
-    {"olive oil 1 L", "Cold-pressed extra virgin olive oil", 1499},
-    {"ground coffee 340 g", "Medium roast, fair trade", 1099},
-    {"aged cheddar 400 g", "Cheddar aged two years", 899},
-};
-
-constexpr catalogue_item drinks[] = {
-    {"sparkling water 12 x 355 ml", "Naturally carbonated spring water", 649},
-    {"orange juice 1.75 L", "Not from concentrate, with pulp", 499},
-    {"apple juice 1.89 L", "Unsweetened juice from Québec apples", 379},
-    {"cola 2 L", "Classic cola soft drink", 299},
-    {"ginger ale 2 L", "Dry ginger ale", 279},
-    {"lemon iced tea 1.89 L", "Black tea with lemon", 349},
-    {"oat beverage 1.89 L", "Unsweetened, enriched with calcium", 479},
-    {"green tea, 20 bags", "Japanese sencha tea bags", 399},
-};
-
-constexpr catalogue_item hygiene[] = {
-    {"fluoride toothpaste 100 ml", "Cavity protection, fresh mint", 349},
-    {"soft toothbrushes, 2-pack", "Soft bristles for sensitive gums", 499},
-    {"shampoo 750 ml", "For normal hair, family size", 799},
-    {"bar soap, 4-pack", "Unscented moisturizing soap", 549},
-    {"deodorant stick 85 g", "Aluminium-free, 24 h protection", 599},
-    {"facial tissues, 6 boxes", "Two-ply soft tissues", 899},
-    {"toilet paper, 12 double rolls", "Two-ply, septic safe", 1199},
-};
-
-constexpr catalogue_item household[] = {
-    {"dish soap 740 ml", "Concentrated, cuts grease", 349},
-    {"laundry detergent 2.03 L", "High-efficiency liquid, 46 loads", 1299},
-    {"all-purpose cleaner 950 ml", "Spray cleaner for every surface", 449},
-    {"paper towels, 6 rolls", "Absorbent select-a-size sheets", 999},
-    {"garbage bags, 40 x 77 L", "Drawstring bags for kitchen bins", 1099},
-    {"LED bulbs, 2-pack", "60 W equivalent, soft white", 899},
-    {"AA batteries, 8-pack", "Long-lasting alkaline batteries", 1199},
-};
-
-constexpr catalogue_item stationery[] = {
-    {"ballpoint pens, 10-pack", "Medium point, smooth ink", 599},
-    {"HB pencils, 12-pack", "Pre-sharpened graphite pencils", 399},
-    {"lined notebook, 200 pages", "Spiral-bound, letter size", 349},
-    {"sticky notes, 6 pads", "76 x 76 mm, assorted colours", 749},
-    {"printer paper, 500 sheets", "Letter size, 20 lb", 899},
-    {"highlighters, 5 colours", "Chisel tip, fluorescent ink", 549},
-};
-
-constexpr category categories[] = {
-    {"grocery", "GRO", grocery},     {"drinks", "DRK", drinks},         {"hygiene", "HYG", hygiene},
-    {"household", "HOU", household}, {"stationery", "STA", stationery},
-};
 
 constexpr std::string_view brands[] = {
     "Boréal",    "Laurentide", "Saint-Laurent", "Nordique", "Fleurdelys", "Champlain",
@@ -315,18 +247,20 @@ std::int64_t shelf_price(draw& random, std::int64_t base_price_cents) {
 product_rows make_products(std::int64_t products, draw& random, const std::string& now) {
   product_rows rows;
   for (std::int64_t id = 1; id <= products; ++id) {
-    const auto& cat = categories[random.below(std::ssize(categories))];
-    const auto& item = cat.items[random.below(std::ssize(cat.items))];
+    const auto catalogue = demo_catalogue();
+    const auto& item = catalogue[static_cast<std::size_t>(random.below(std::ssize(catalogue)))];
     const auto brand = brands[random.below(std::ssize(brands))];
+    // The demo SKU's category prefix ("GRO" of "GRO-001"), then the id.
+    const auto prefix = item.sku.substr(0, item.sku.find('-'));
     char sku[32];
-    std::snprintf(sku, sizeof sku, "%.*s-%06lld", static_cast<int>(cat.sku_prefix.size()),
-                  cat.sku_prefix.data(), static_cast<long long>(id));
+    std::snprintf(sku, sizeof sku, "%.*s-%06lld", static_cast<int>(prefix.size()), prefix.data(),
+                  static_cast<long long>(id));
     rows.ids.push_back(id);
     rows.skus.emplace_back(sku);
     rows.names.push_back(std::string{brand} + " " + std::string{item.name});
-    rows.categories.emplace_back(cat.name);
+    rows.categories.emplace_back(item.category);
     rows.descriptions.push_back(std::string{item.description} + ", by " + std::string{brand});
-    rows.prices.push_back(shelf_price(random, item.base_price_cents));
+    rows.prices.push_back(shelf_price(random, item.price_cents));
     rows.updated_at.push_back(now);
   }
   return rows;
