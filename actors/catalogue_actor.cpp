@@ -1,6 +1,7 @@
 #include "actors/catalogue_actor.hpp"
 
 #include "actors/errors.hpp"
+#include "actors/fan_out.hpp"
 #include "actors/views.hpp"
 
 #include "domain/timestamp.hpp"
@@ -45,24 +46,11 @@ const std::string& remember(catalogue_state& state, const domain::product& item)
 /// stock line when new), then answers `answer` once all have it.
 void tell_holders(self_pointer self, domain::product_id id, std::int64_t price_cents,
                   rendered answer, promise_type promise) {
-  auto& holders = self->state.holders;
-  auto waiting = std::make_shared<std::size_t>(holders.size());
-  auto failed = std::make_shared<bool>(false);
-  if (holders.empty())
-    promise.deliver(answer);
-  for (const auto& holder : holders)
-    self->request(holder, std::chrono::seconds{10}, caf::put_atom_v, id, price_cents)
-        .then(
-            [waiting, failed, answer, promise](bool) mutable {
-              if (--*waiting == 0 && !*failed)
-                promise.deliver(answer);
-            },
-            [waiting, failed, promise](caf::error& err) mutable {
-              --*waiting;
-              if (!*failed)
-                promise.deliver(std::move(err));
-              *failed = true;
-            });
+  fan_out<bool>(
+      self, self->state.holders, std::chrono::seconds{10},
+      [answer, promise](std::vector<bool>) mutable { promise.deliver(answer); },
+      [promise](caf::error err) mutable { promise.deliver(std::move(err)); }, caf::put_atom_v, id,
+      price_cents);
 }
 
 caf::result<rendered> create(self_pointer self, domain::product item) {

@@ -1,5 +1,6 @@
 #include "actors/hq_actor.hpp"
 
+#include "actors/fan_out.hpp"
 #include "actors/views.hpp"
 #include "domain/aggregates.hpp"
 #include "domain/timestamp.hpp"
@@ -42,46 +43,27 @@ caf::result<rendered> serve(self_pointer self, cache_key key, std::string from_d
     return found->second.view;
   }
   ++state.counters.misses;
-  struct gathering {
-    std::vector<domain::store_summary> summaries;
-    std::size_t waiting = 0;
-    bool failed = false;
-  };
-  auto gathered = std::make_shared<gathering>();
-  gathered->waiting = state.stores.size();
   auto promise = self->make_response_promise<rendered>();
   auto generation = state.generation;
-  auto finish = [self, key, generation, render, gathered, promise]() mutable {
-    auto& state = self->state;
-    std::ranges::sort(gathered->summaries, {}, &domain::store_summary::store);
-    rendered view{render(gathered->summaries), generation};
-    // A store that changed while we gathered has bumped the generation: what
-    // was gathered may predate it, so it is answered but not kept.
-    if (generation == state.generation) {
-      auto made = std::chrono::steady_clock::now();
-      if (state.cache.size() >= state.settings.max_cached)
-        evict(state, made);
-      state.cache[key] = {view, made};
-    }
-    promise.deliver(std::move(view));
-  };
-  if (gathered->waiting == 0)
-    finish();
-  for (const auto& store : state.stores)
-    self->request(store, gather_timeout, report_atom_v, from_day, to_day, weeks,
-                  state.settings.overstock_multiple)
-        .then(
-            [gathered, finish](domain::store_summary& summary) mutable {
-              gathered->summaries.push_back(std::move(summary));
-              if (--gathered->waiting == 0 && !gathered->failed)
-                finish();
-            },
-            [gathered, promise](caf::error& err) mutable {
-              --gathered->waiting;
-              if (!gathered->failed)
-                promise.deliver(std::move(err));
-              gathered->failed = true;
-            });
+  fan_out<domain::store_summary>(
+      self, state.stores, gather_timeout,
+      [self, key, generation, render,
+       promise](std::vector<domain::store_summary> summaries) mutable {
+        auto& state = self->state;
+        std::ranges::sort(summaries, {}, &domain::store_summary::store);
+        rendered view{render(summaries), generation};
+        // A store that changed while we gathered has bumped the generation: what
+        // was gathered may predate it, so it is answered but not kept.
+        if (generation == state.generation) {
+          auto made = std::chrono::steady_clock::now();
+          if (state.cache.size() >= state.settings.max_cached)
+            evict(state, made);
+          state.cache[key] = {view, made};
+        }
+        promise.deliver(std::move(view));
+      },
+      [promise](caf::error err) mutable { promise.deliver(std::move(err)); }, report_atom_v,
+      from_day, to_day, weeks, state.settings.overstock_multiple);
   return promise;
 }
 

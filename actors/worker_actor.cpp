@@ -2,10 +2,13 @@
 
 #include "actors/errors.hpp"
 
+#include "actors/fan_out.hpp"
 #include "actors/views.hpp"
 
 #include <caf/actor_pool.hpp>
 #include <caf/all.hpp>
+
+#include <ranges>
 
 namespace comptoir::actors {
 
@@ -91,32 +94,17 @@ worker_actor::behavior_type worker(worker_actor::pointer self,
       },
       [self, owners](alerts_atom) {
         // Every store answers from memory; the reply waits for all of them.
-        struct gathering {
-          std::vector<domain::stock_alert> alerts;
-          std::size_t waiting = 0;
-          bool failed = false;
-        };
         auto promise = self->make_response_promise<rendered>();
-        auto gathered = std::make_shared<gathering>();
-        gathered->waiting = owners->stores.size();
-        if (gathered->waiting == 0)
-          promise.deliver(rendered{render_alerts({}), 0});
-        for (const auto& [id, store] : owners->stores)
-          self->request(store, read_timeout, alerts_atom_v)
-              .then(
-                  [gathered, promise](std::vector<domain::stock_alert>& alerts) mutable {
-                    std::ranges::move(alerts, std::back_inserter(gathered->alerts));
-                    if (--gathered->waiting == 0 && !gathered->failed) {
-                      std::ranges::sort(gathered->alerts, {}, &domain::stock_alert::id);
-                      promise.deliver(rendered{render_alerts(gathered->alerts), 0});
-                    }
-                  },
-                  [gathered, promise](caf::error& err) mutable {
-                    if (!gathered->failed)
-                      promise.deliver(std::move(err));
-                    gathered->failed = true;
-                    --gathered->waiting;
-                  });
+        fan_out<std::vector<domain::stock_alert>>(
+            self, std::views::values(owners->stores), read_timeout,
+            [promise](std::vector<std::vector<domain::stock_alert>> per_store) mutable {
+              std::vector<domain::stock_alert> alerts;
+              for (auto& store_alerts : per_store)
+                std::ranges::move(store_alerts, std::back_inserter(alerts));
+              std::ranges::sort(alerts, {}, &domain::stock_alert::id);
+              promise.deliver(rendered{render_alerts(alerts), 0});
+            },
+            [promise](caf::error err) mutable { promise.deliver(std::move(err)); }, alerts_atom_v);
         return promise;
       },
       [self, owners](sell_atom, sale_request& request) -> caf::result<rendered> {
