@@ -46,10 +46,7 @@ struct restock_query {
   std::int32_t limit = 50;
 };
 
-struct restock_page {
-  std::vector<restock_request> items;
-  std::optional<std::string> next_before_id;
-};
+using restock_page = id_page<restock_request>;
 
 enum class alert_kind : std::uint8_t { low_stock, out_of_stock };
 

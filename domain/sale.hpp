@@ -100,11 +100,15 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
   return f(x.store, x.from, x.to, x.before_id, x.limit);
 }
 
-struct sales_page {
-  std::vector<sale> items;
+/// A page of records listed newest first by their UUIDv7 ids.
+template <class Record>
+struct id_page {
+  std::vector<Record> items;
   /// The id to pass as `before_id` for the next page, when there is one.
   std::optional<std::string> next_before_id;
 };
+
+using sales_page = id_page<sale>;
 
 /// The stored answer to a request made with an Idempotency-Key.
 struct idempotency_record {
