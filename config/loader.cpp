@@ -52,6 +52,8 @@ constexpr integer_rule duration_rule{1, 86'400'000};
 constexpr integer_rule body_limit_rule{1, std::numeric_limits<std::int64_t>::max()};
 constexpr integer_rule header_limit_rule{1, std::numeric_limits<std::uint32_t>::max()};
 constexpr integer_rule store_id_rule{1, std::numeric_limits<std::int64_t>::max()};
+constexpr integer_rule connection_rule{1, 1'000'000};
+constexpr integer_rule pipelined_rule{1, 10'000};
 
 std::string expectation(integer_rule rule) {
   if (rule.max == std::numeric_limits<std::int64_t>::max())
@@ -104,6 +106,26 @@ bool is_token(std::string_view text) {
          std::all_of(text.begin(), text.end(), [](char c) { return c > ' ' && c < 0x7f; });
 }
 
+bool is_sha256_hex(std::string_view text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// A browser sends its page's origin as scheme://host[:port], without a path;
+// an entry must match it exactly. `*` is refused: list the origins.
+bool is_origin(std::string_view text) {
+  std::string_view rest;
+  for (std::string_view scheme : {"http://", "https://"})
+    if (text.starts_with(scheme))
+      rest = text.substr(scheme.size());
+  return !rest.empty() && rest.size() <= 253 + 6 &&
+         std::all_of(rest.begin(), rest.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                  c == ':' || c == '[' || c == ']';
+         });
+}
+
 constexpr text_rule address_rule{is_ip_address, "expected an IPv4 or IPv6 address"};
 constexpr text_rule database_url_rule{is_database_url,
                                       "expected sqlite://path.db, sqlite:///absolute/path.db or "
@@ -111,6 +133,10 @@ constexpr text_rule database_url_rule{is_database_url,
 constexpr text_rule log_level_rule{is_log_level,
                                    "expected one of trace, debug, info, warn, error, off"};
 constexpr text_rule role_rule{is_role, "expected one of admin, hq, logistics, clerk"};
+constexpr text_rule origin_rule{
+    is_origin, "expected an origin such as \"https://backoffice.example.com\" or "
+               "\"http://10.0.0.5:8080\" (lower case, no path, no wildcard)"};
+constexpr text_rule sha256_rule{is_sha256_hex, "expected 64 lower-case hex digits (sha256sum)"};
 constexpr text_rule token_rule{.accepts = is_token,
                                .expectation =
                                    "expected 1 to 255 visible ASCII characters, no spaces",
@@ -179,7 +205,8 @@ public:
     if (const toml::table* http = section(root, "http")) {
       allow_only(*http, "http",
                  {"address", "port", "io_threads", "body_limit_bytes", "header_limit_bytes",
-                  "read_timeout_ms", "idle_timeout_ms"});
+                  "url_limit_bytes", "read_timeout_ms", "idle_timeout_ms", "header_timeout_ms",
+                  "max_connections", "max_pipelined", "max_in_flight", "cors_origins"});
       read_text(*http, "http", "address", address_rule, result.http.address);
       read_integer(*http, "http", "port", port_rule, result.http.port);
       read_integer(*http, "http", "io_threads", thread_rule, result.http.io_threads);
@@ -189,6 +216,14 @@ public:
                    result.http.header_limit_bytes);
       read_duration(*http, "http", "read_timeout_ms", result.http.read_timeout);
       read_duration(*http, "http", "idle_timeout_ms", result.http.idle_timeout);
+      read_integer(*http, "http", "url_limit_bytes", header_limit_rule,
+                   result.http.url_limit_bytes);
+      read_duration(*http, "http", "header_timeout_ms", result.http.header_timeout);
+      read_integer(*http, "http", "max_connections", connection_rule,
+                   result.http.max_connections);
+      read_integer(*http, "http", "max_pipelined", pipelined_rule, result.http.max_pipelined);
+      read_integer(*http, "http", "max_in_flight", connection_rule, result.http.max_in_flight);
+      read_text_list(*http, "http", "cors_origins", origin_rule, result.http.cors_origins);
     }
     if (const toml::table* actors = section(root, "actors")) {
       allow_only(*actors, "actors", {"scheduler_threads", "workers", "request_timeout_ms"});
@@ -308,6 +343,26 @@ private:
     out = value->get();
   }
 
+  void read_text_list(const toml::table& table, std::string_view prefix, std::string_view name,
+                      const text_rule& rule, std::vector<std::string>& out) const {
+    const toml::node* node = table.get(name);
+    if (!node)
+      return;
+    const auto* items = node->as_array();
+    if (!items)
+      fail(join(prefix, name), "expected an array of strings, got " + describe(*node),
+           node->source());
+    out.clear();
+    for (std::size_t index = 0; index < items->size(); ++index) {
+      const toml::node& item = *items->get(index);
+      const auto* value = item.as_string();
+      if (!value || !rule.accepts(value->get()))
+        fail(join(prefix, name) + "[" + std::to_string(index) + "]",
+             std::string(rule.expectation) + found(item, rule), item.source());
+      out.push_back(value->get());
+    }
+  }
+
   void require(const toml::table& table, std::string_view prefix, std::string_view name,
                std::string_view expectation) const {
     if (!table.contains(name))
@@ -327,11 +382,13 @@ private:
       const auto* table = entry.as_table();
       if (!table)
         fail(prefix, "expected a table [[tokens]], got " + describe(entry), entry.source());
-      allow_only(*table, prefix, {"token", "role", "store_id"});
+      allow_only(*table, prefix, {"token", "token_sha256", "role", "store_id"});
 
       token_settings token;
-      require(*table, prefix, "token", token_rule.expectation);
+      if (table->contains("token") == table->contains("token_sha256"))
+        fail(prefix, "expected exactly one of token and token_sha256", table->source());
       read_text(*table, prefix, "token", token_rule, token.token);
+      read_text(*table, prefix, "token_sha256", sha256_rule, token.token_sha256);
       require(*table, prefix, "role", role_rule.expectation);
       read_text(*table, prefix, "role", role_rule, token.role);
       if (token.role == "clerk") {
@@ -344,12 +401,16 @@ private:
              store_id->source());
       }
 
-      const auto [earlier, inserted] = index_of_token.try_emplace(token.token, index);
+      // A hash and a plain token that stand for the same secret are caught
+      // when the node builds its token table (net::authenticator).
+      const std::string_view key = token.token.empty() ? "token_sha256" : "token";
+      const auto [earlier, inserted] = index_of_token.try_emplace(
+          std::string(key) + "=" + token.token + token.token_sha256, index);
       if (!inserted)
-        fail(prefix + ".token",
-             "the same token as tokens[" + std::to_string(earlier->second) +
-                 "].token (tokens must be unique)",
-             table->get("token")->source());
+        fail(prefix + "." + std::string(key),
+             "the same as tokens[" + std::to_string(earlier->second) + "]." + std::string(key) +
+                 " (tokens must be unique)",
+             table->get(key)->source());
       tokens.push_back(std::move(token));
     }
     return tokens;
@@ -429,14 +490,19 @@ void override_port(const getenv_function& getenv_fn, std::uint16_t& out) {
 
 } // namespace
 
+settings read_settings(std::string_view text, const std::string& source) {
+  settings result = document_reader(source).read(parse(text, source));
+  result.source = source;
+  return result;
+}
+
 settings load_settings(std::optional<std::string> cli_path, const getenv_function& getenv_fn) {
   const std::optional<std::string> path =
       cli_path ? std::move(cli_path) : variable(getenv_fn, "COMPTOIR_CONFIG");
   const std::string source = path ? *path : std::string(built_in_source);
   const std::string text = path ? read_file(*path) : std::string(default_config_text());
 
-  settings result = document_reader(source).read(parse(text, source));
-  result.source = source;
+  settings result = read_settings(text, source);
   override_port(getenv_fn, result.http.port);
   override_text(getenv_fn, "COMPTOIR_HTTP_ADDRESS", "http.address", address_rule,
                 result.http.address);

@@ -28,6 +28,10 @@ using getenv_function = std::function<std::optional<std::string>(const char*)>;
 /// An empty variable counts as unset. Throws config_error.
 settings load_settings(std::optional<std::string> cli_path, const getenv_function& getenv_fn);
 
+/// Reads `text` as the TOML file named `source`, without the environment.
+/// Throws config_error.
+settings read_settings(std::string_view text, const std::string& source);
+
 /// The same, with the variables of this process.
 settings load_settings(std::optional<std::string> cli_path);
 

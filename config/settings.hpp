@@ -23,6 +23,20 @@ struct http_settings {
   std::chrono::milliseconds read_timeout{10'000};
   /// How long a kept-alive connection may wait for its next request.
   std::chrono::milliseconds idle_timeout{30'000};
+  /// The time a client has to send a request's whole header once its first
+  /// byte arrived (a slowloris client is dropped after it).
+  std::chrono::milliseconds header_timeout{10'000};
+  /// Longest request target (path and query) accepted; longer is 414.
+  std::uint32_t url_limit_bytes = 8 * 1024;
+  /// Open connections beyond this are answered 503 and closed.
+  std::size_t max_connections = 10'000;
+  /// Requests a client may send ahead of the answers on one connection; the
+  /// next is answered 503 and the connection closed.
+  std::size_t max_pipelined = 32;
+  /// Requests read but not yet answered, over the whole node; beyond, 503.
+  std::size_t max_in_flight = 1024;
+  /// Origins (scheme://host[:port]) whose browser pages may call the API.
+  std::vector<std::string> cors_origins;
 
   bool operator==(const http_settings&) const = default;
 };
@@ -87,6 +101,9 @@ struct token_settings {
   std::string role;
   /// The clerk's store; 0 for every other role.
   std::int64_t store_id = 0;
+  /// Instead of `token`: the SHA-256 of the token, 64 lower-case hex digits,
+  /// so that the file need not hold the secret itself.
+  std::string token_sha256;
 
   bool operator==(const token_settings&) const = default;
 };

@@ -7,6 +7,7 @@
 #include "domain/restock.hpp"
 #include "domain/timestamp.hpp"
 #include "net/json_body.hpp"
+#include "net/openapi.hpp"
 #include "net/problem.hpp"
 #include "net/query.hpp"
 
@@ -281,6 +282,8 @@ void api::impl::handle(request& incoming, responder& reply) const {
   switch (matched.id) {
   case route_id::health_live:
     return reply(json_ok(R"({"status":"ok"})"));
+  case route_id::openapi:
+    return reply(json_ok(std::string{openapi_document()}));
   case route_id::health_ready:
     return ask<bool>(
         std::move(reply), id, "",

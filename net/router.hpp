@@ -14,6 +14,7 @@ namespace comptoir::net {
 enum class route_id {
   health_live,
   health_ready,
+  openapi,
   products_list,
   product_get,
   stores_list,
@@ -63,6 +64,10 @@ public:
   static router comptoir_routes();
 
   route_match match(net::method method, std::string_view path) const;
+
+  /// Every route, in matching order (the OpenAPI test checks the document
+  /// against them).
+  const std::vector<route>& routes() const { return routes_; }
 
 private:
   std::vector<route> routes_;

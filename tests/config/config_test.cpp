@@ -164,8 +164,8 @@ store_id = 3
   CHECK_FALSE(s.demo);
   CHECK(s.log_level == "debug");
   REQUIRE(s.tokens.size() == 2);
-  CHECK(s.tokens[0] == token_settings{"hq-token", "hq", 0});
-  CHECK(s.tokens[1] == token_settings{"clerk-token", "clerk", 3});
+  CHECK(s.tokens[0] == token_settings{"hq-token", "hq", 0, ""});
+  CHECK(s.tokens[1] == token_settings{"clerk-token", "clerk", 3, ""});
 }
 
 TEST_CASE("an IPv6 address is a valid listening address") {
@@ -324,7 +324,7 @@ TEST_CASE("the same token twice is refused, naming both entries") {
                                  "[[tokens]]\ntoken = \"other\"\nrole = \"hq\"\n"
                                  "[[tokens]]\ntoken = \"same\"\nrole = \"logistics\"\n");
   CHECK(f.message == f.path +
-                         ": tokens[2].token: the same token as tokens[0].token (tokens must be "
+                         ": tokens[2].token: the same as tokens[0].token (tokens must be "
                          "unique) (line 8)");
 }
 
