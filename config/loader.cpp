@@ -136,7 +136,9 @@ constexpr text_rule role_rule{is_role, "expected one of admin, hq, logistics, cl
 constexpr text_rule origin_rule{
     is_origin, "expected an origin such as \"https://backoffice.example.com\" or "
                "\"http://10.0.0.5:8080\" (lower case, no path, no wildcard)"};
-constexpr text_rule sha256_rule{is_sha256_hex, "expected 64 lower-case hex digits (sha256sum)"};
+constexpr text_rule sha256_rule{.accepts = is_sha256_hex,
+                                .expectation = "expected 64 lower-case hex digits (sha256sum)",
+                                .secret = true};
 constexpr text_rule token_rule{.accepts = is_token,
                                .expectation =
                                    "expected 1 to 255 visible ASCII characters, no spaces",

@@ -254,8 +254,9 @@ TEST_CASE("a misspelt key is an error, not silently ignored") {
   const failure f = load_failure("[http]\nprot = 8081\n");
   CHECK(f.message == f.path +
                          ": http.prot: unknown key (expected one of address, port, io_threads, "
-                         "body_limit_bytes, header_limit_bytes, read_timeout_ms, "
-                         "idle_timeout_ms) (line 2)");
+                         "body_limit_bytes, header_limit_bytes, url_limit_bytes, "
+                         "read_timeout_ms, idle_timeout_ms, header_timeout_ms, max_connections, "
+                         "max_pipelined, max_in_flight, cors_origins) (line 2)");
 }
 
 TEST_CASE("an unknown section is an error") {
@@ -339,10 +340,14 @@ TEST_CASE("a token that could not be sent in a header is refused without being r
             .message.find("tokens[0].token: expected 1 to 255") != std::string::npos);
 }
 
-TEST_CASE("a token entry needs a token and a role") {
-  CHECK(
-      load_failure("[[tokens]]\nrole = \"admin\"\n").message.find(": tokens[0].token: missing (") !=
-      std::string::npos);
+TEST_CASE("a token entry needs a token or its hash, and a role") {
+  CHECK(load_failure("[[tokens]]\nrole = \"admin\"\n").message.ends_with(
+      ": tokens[0]: expected exactly one of token and token_sha256 (line 1)"));
+  const std::string hash(64, 'a');
+  CHECK(load_failure("[[tokens]]\ntoken = \"t\"\ntoken_sha256 = \"" + hash +
+                     "\"\nrole = \"admin\"\n")
+            .message.ends_with(": tokens[0]: expected exactly one of token and token_sha256 "
+                               "(line 1)"));
   CHECK(load_failure("[[tokens]]\ntoken = \"t1\"\n").message.find(": tokens[0].role: missing (") !=
         std::string::npos);
 }
@@ -400,4 +405,42 @@ TEST_CASE("an environment variable overriding a file is still checked") {
   const failure f =
       load_failure("[http]\nport = 9001\n", environment({{"COMPTOIR_HTTP_PORT", "99999"}}));
   CHECK(f.message.starts_with("COMPTOIR_HTTP_PORT: http.port: "));
+}
+
+// -- hashed tokens and CORS origins ----------------------------------------------
+
+TEST_CASE("a token may be given as its SHA-256, and a bad hash is refused without echoing it") {
+  const std::string hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  const settings s =
+      load_text("[[tokens]]\ntoken_sha256 = \"" + hash + "\"\nrole = \"logistics\"\n");
+  REQUIRE(s.tokens.size() == 1);
+  CHECK(s.tokens[0] == token_settings{"", "logistics", 0, hash});
+
+  const failure upper = load_failure("[[tokens]]\ntoken_sha256 = \"" + std::string(64, 'A') +
+                                     "\"\nrole = \"hq\"\n");
+  CHECK(upper.message.ends_with(
+      ": tokens[0].token_sha256: expected 64 lower-case hex digits (sha256sum) (line 2)"));
+  CHECK(upper.message.find("AAAA") == std::string::npos);
+
+  const failure twice = load_failure("[[tokens]]\ntoken_sha256 = \"" + hash +
+                                     "\"\nrole = \"hq\"\n[[tokens]]\ntoken_sha256 = \"" +
+                                     hash + "\"\nrole = \"admin\"\n");
+  CHECK(twice.message.ends_with(": tokens[1].token_sha256: the same as tokens[0].token_sha256 "
+                                "(tokens must be unique) (line 5)"));
+}
+
+TEST_CASE("CORS origins are listed exactly; a wildcard or a path is refused") {
+  const settings s = load_text(
+      "[http]\ncors_origins = [\"https://backoffice.example.com\", \"http://10.0.0.5:8080\"]\n");
+  CHECK(s.http.cors_origins ==
+        std::vector<std::string>{"https://backoffice.example.com", "http://10.0.0.5:8080"});
+  for (const std::string bad : {"*", "https://a.example.com/", "ftp://a.example.com",
+                                "https://A.example.com", "https://"}) {
+    CAPTURE(bad);
+    CHECK(load_failure("[http]\ncors_origins = [\"https://ok.example.com\", \"" + bad + "\"]\n")
+              .message.find(": http.cors_origins[1]: expected an origin such as") !=
+          std::string::npos);
+  }
+  CHECK(load_failure("[http]\ncors_origins = \"https://a.example.com\"\n")
+            .message.find(": http.cors_origins: expected an array of strings") != std::string::npos);
 }
