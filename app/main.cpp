@@ -23,6 +23,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <sys/resource.h>
 
 namespace {
 
@@ -122,9 +123,32 @@ std::vector<net::token_grant> token_grants(const config::settings& settings) {
   std::vector<net::token_grant> grants;
   if (settings.demo)
     grants = net::demo_grants();
+  // Only digests are kept: the plain tokens of the file go no further.
   for (const auto& token : settings.tokens)
-    grants.push_back({token.token, {*domain::parse_role(token.role), {token.store_id}}});
+    grants.push_back({token.token.empty() ? *net::parse_digest(token.token_sha256)
+                                          : net::digest_of(token.token),
+                      {*domain::parse_role(token.role), {token.store_id}}});
   return grants;
+}
+
+/// Raises this process's open-file limit to its hard limit (a server's usual
+/// first step), and warns when that still cannot hold `connections`.
+void raise_open_file_limit(std::size_t connections) {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0)
+    return;
+  if (files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+    getrlimit(RLIMIT_NOFILE, &files);
+  }
+  // Database sessions, log files and the listener need some descriptors too.
+  constexpr rlim_t reserved = 64;
+  if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < connections + reserved)
+    spdlog::warn("http.max_connections is {} but this process may open only {} files: "
+                 "connections beyond about {} will fail to be accepted; raise the limit "
+                 "(LimitNOFILE= in systemd, ulimit -n) or lower http.max_connections",
+                 connections, files.rlim_cur, files.rlim_cur - std::min(files.rlim_cur, reserved));
 }
 
 /// Blocks SIGINT and SIGTERM in this thread and every thread it starts
@@ -146,6 +170,15 @@ int wait_for_stop_signal(const sigset_t& signals) {
 
 int serve(const config::settings& settings, const persistence::database_url& url,
           std::vector<domain::location> locations) {
+  std::optional<net::authenticator> tokens;
+  try {
+    tokens.emplace(token_grants(settings));
+  } catch (const std::invalid_argument& e) {
+    // Grants are numbered after the 8 demo ones when demo mode is on.
+    spdlog::critical("{}: tokens: {}{}", settings.source, e.what(),
+                     settings.demo ? " (the first 8 are the demo tokens)" : "");
+    return exit_config;
+  }
   auto signals = block_stop_signals();
 
   caf::actor_system_config caf_config;
@@ -177,9 +210,10 @@ int serve(const config::settings& settings, const persistence::database_url& url
   }
 
   net::api handler{running.frontend,
-                   net::authenticator{token_grants(settings)},
+                   std::move(*tokens),
                    settings.actors.request_timeout,
-                   {settings.sales.max_lines, settings.sales.max_quantity}};
+                   {settings.sales.max_lines, settings.sales.max_quantity},
+                   settings.http.cors_origins};
   net::server_settings listen;
   listen.address = settings.http.address;
   listen.port = settings.http.port;
@@ -188,6 +222,12 @@ int serve(const config::settings& settings, const persistence::database_url& url
   listen.header_limit = settings.http.header_limit_bytes;
   listen.read_timeout = settings.http.read_timeout;
   listen.idle_timeout = settings.http.idle_timeout;
+  listen.header_timeout = settings.http.header_timeout;
+  listen.url_limit = settings.http.url_limit_bytes;
+  listen.max_connections = settings.http.max_connections;
+  listen.max_pipelined = settings.http.max_pipelined;
+  listen.max_in_flight = settings.http.max_in_flight;
+  raise_open_file_limit(settings.http.max_connections);
   std::optional<net::http_server> server;
   try {
     server.emplace(listen, [&handler](net::request incoming, net::responder reply) {
@@ -244,8 +284,12 @@ int run(const command_line& cli) {
     if (applied > 0)
       spdlog::info("database migrated to version {} ({} migrations applied)", version, applied);
     if (settings.demo) {
-      spdlog::warn("DEMO MODE: the demo tokens (demo-admin, demo-hq, ...) are accepted; "
-                   "never run demo mode on a real store network");
+      spdlog::warn("********************************************************************");
+    spdlog::warn("DEMO MODE IS ON: anyone may act as admin with the token demo-admin, and");
+    spdlog::warn("as head office, logistics or any demo clerk with the other demo tokens.");
+    spdlog::warn("Never run demo mode on a real store network: set [demo] enabled = false");
+    spdlog::warn("and give each user a [[tokens]] entry (see config/comptoir.toml).");
+    spdlog::warn("********************************************************************");
       if (persistence::load_demo_data(*session, url->kind))
         spdlog::info("demo data loaded into the empty database");
     }

@@ -6,6 +6,7 @@
 #include "domain/parse.hpp"
 #include "domain/restock.hpp"
 #include "domain/timestamp.hpp"
+#include "net/cors.hpp"
 #include "net/json_body.hpp"
 #include "net/openapi.hpp"
 #include "net/problem.hpp"
@@ -13,7 +14,6 @@
 
 #include <boost/json.hpp>
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <random>
@@ -27,12 +27,27 @@ constexpr std::int32_t default_page_size = 50;
 constexpr std::int32_t max_page_size = 500;
 constexpr std::int64_t max_reorder_point = 1'000'000'000;
 
+response json_answer(unsigned status, std::string body) {
+  response answer;
+  answer.status = status;
+  answer.body = std::move(body);
+  return answer;
+}
+
 response json_ok(std::string body) {
-  return response{200, "application/json", std::move(body), {}};
+  return json_answer(200, std::move(body));
 }
 
 response json_created(std::string body) {
-  return response{201, "application/json", std::move(body), {}};
+  return json_answer(201, std::move(body));
+}
+
+/// A 503 the client should retry after a second; `note` is for the log.
+response unavailable(std::string_view detail, const std::string& request_id, std::string note) {
+  auto answer = problem(503, detail, request_id);
+  answer.headers.emplace_back("Retry-After", "1");
+  answer.log_note = std::move(note);
+  return answer;
 }
 
 /// The JSON an actor put in an error's context for the client, if any.
@@ -78,8 +93,8 @@ response problem_with(unsigned status, std::string_view detail, const std::strin
   return answer;
 }
 
-/// The one table from actor errors to HTTP problems. Internal details go to
-/// the log with the request id, never to the client.
+/// The one table from actor and database errors to HTTP problems. Internal
+/// details go to the log line of the request (log_note), never to the client.
 response problem_from(const caf::error& err, std::string_view not_found_detail,
                       const std::string& request_id) {
   using actors::error_code;
@@ -87,12 +102,9 @@ response problem_from(const caf::error& err, std::string_view not_found_detail,
     switch (static_cast<error_code>(err.code())) {
     case error_code::not_found:
       return problem(404, not_found_detail, request_id);
-    case error_code::unavailable: {
-      spdlog::warn("request {}: unavailable: {}", request_id, caf::to_string(err));
-      auto answer = problem(503, "The service is unavailable; try again shortly.", request_id);
-      answer.headers.emplace_back("Retry-After", "1");
-      return answer;
-    }
+    case error_code::unavailable:
+      return unavailable("The service is unavailable; try again shortly.", request_id,
+                         caf::to_string(err));
     case error_code::forbidden:
       return problem(403, "This token may not act on this store's records.", request_id);
     case error_code::invalid:
@@ -107,15 +119,12 @@ response problem_from(const caf::error& err, std::string_view not_found_detail,
       return problem(409, client_context(err), request_id);
     }
   }
-  if (err == caf::sec::request_timeout || err == caf::sec::request_receiver_down) {
-    spdlog::warn("request {}: {}", request_id, caf::to_string(err));
-    auto answer =
-        problem(503, "The service is busy or unavailable; try again shortly.", request_id);
-    answer.headers.emplace_back("Retry-After", "1");
-    return answer;
-  }
-  spdlog::error("request {}: unexpected error: {}", request_id, caf::to_string(err));
-  return problem(500, "An internal error occurred.", request_id);
+  if (err == caf::sec::request_timeout || err == caf::sec::request_receiver_down)
+    return unavailable("The service is busy or unavailable; try again shortly.", request_id,
+                       caf::to_string(err));
+  auto answer = problem(500, "An internal error occurred.", request_id);
+  answer.log_note = "unexpected error: " + caf::to_string(err);
+  return answer;
 }
 
 } // namespace
@@ -125,6 +134,7 @@ struct api::impl {
   authenticator tokens;
   caf::duration timeout;
   domain::basket_limits limits;
+  cors_policy cors;
   router routes = router::comptoir_routes();
   /// Makes ETags differ across restarts, when versions start again.
   std::string boot_id = std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() ^
@@ -219,6 +229,16 @@ void api::impl::handle(request& incoming, responder& reply) const {
   auto found = routes.match(incoming.method, target->path);
   if (found.result == route_match::outcome::not_found)
     return reply(problem(404, "There is no resource at this path.", id));
+  // No route has OPTIONS: it matches as a wrong method, with what is allowed.
+  if (incoming.method == method::options) {
+    if (cors_policy::is_preflight(incoming))
+      return reply(cors.preflight(incoming, found.allowed));
+    response answer;
+    answer.status = 204;
+    answer.content_type.clear();
+    answer.headers.emplace_back("Allow", found.allowed + ", OPTIONS");
+    return reply(std::move(answer));
+  }
   if (found.result == route_match::outcome::wrong_method) {
     auto answer = problem(405, "This resource does not support this method.", id);
     answer.headers.emplace_back("Allow", found.allowed);
@@ -290,9 +310,7 @@ void api::impl::handle(request& incoming, responder& reply) const {
         [id](bool ready) {
           if (ready)
             return json_ok(R"({"status":"ready"})");
-          auto answer = problem(503, "The database is unreachable.", id);
-          answer.headers.emplace_back("Retry-After", "1");
-          return answer;
+          return unavailable("The database is unreachable.", id, "readiness check failed");
         },
         actors::ready_atom_v);
   case route_id::products_list: {
@@ -470,13 +488,18 @@ void api::impl::handle(request& incoming, responder& reply) const {
 }
 
 api::api(const caf::actor& frontend, authenticator tokens, std::chrono::milliseconds timeout,
-         domain::basket_limits limits)
-    : impl_(std::make_shared<impl>(
-          impl{frontend, std::move(tokens), caf::duration{timeout}, limits})) {}
+         domain::basket_limits limits, std::vector<std::string> cors_origins)
+    : impl_(std::make_shared<impl>(impl{frontend, std::move(tokens), caf::duration{timeout},
+                                        limits, cors_policy{std::move(cors_origins)}})) {}
 
 api::~api() = default;
 
 void api::handle(request incoming, responder reply) const {
+  if (!incoming.origin.empty() && !cors_policy::is_preflight(incoming))
+    reply = [reply = std::move(reply), origin = incoming.origin, policy = impl_](response answer) {
+      policy->cors.expose(origin, answer);
+      reply(std::move(answer));
+    };
   impl_->handle(incoming, reply);
 }
 

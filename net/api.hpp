@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace caf {
 class actor;
@@ -18,9 +20,10 @@ namespace comptoir::net {
 class api {
 public:
   /// `frontend` is the actor that takes `actors::api_call`s; `timeout`
-  /// bounds every request to the actors.
+  /// bounds every request to the actors; pages of `cors_origins` may call the
+  /// API from a browser.
   api(const caf::actor& frontend, authenticator tokens, std::chrono::milliseconds timeout,
-      domain::basket_limits limits);
+      domain::basket_limits limits, std::vector<std::string> cors_origins = {});
   ~api();
 
   /// Answers `incoming` through `reply`, now or later, from any thread.

@@ -1,16 +1,19 @@
 #include "net/http_server.hpp"
 
+#include "net/beast_request.hpp"
 #include "net/problem.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -34,8 +37,10 @@ struct server_state {
   server_settings settings;
   request_handler handler;
   std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> connections{0};
 
-  // Requests read but not yet answered; stop() waits for zero.
+  // Requests read but not yet answered: bounded by max_in_flight; stop()
+  // waits for zero.
   std::mutex in_flight_mutex;
   std::condition_variable in_flight_changed;
   std::size_t in_flight = 0;
@@ -53,9 +58,13 @@ struct server_state {
     return request_id_prefix + suffix;
   }
 
-  void request_started() {
+  /// Counts a request in, unless the node already has max_in_flight.
+  bool try_start_request() {
     std::lock_guard guard{in_flight_mutex};
+    if (in_flight >= settings.max_in_flight)
+      return false;
     ++in_flight;
+    return true;
   }
 
   void request_done() {
@@ -65,36 +74,25 @@ struct server_state {
   }
 };
 
-method to_method(http::verb verb) {
-  switch (verb) {
-  case http::verb::get:
-    return method::get;
-  case http::verb::head:
-    return method::head;
-  case http::verb::post:
-    return method::post;
-  case http::verb::put:
-    return method::put;
-  case http::verb::patch:
-    return method::patch;
-  case http::verb::delete_:
-    return method::del;
-  case http::verb::options:
-    return method::options;
-  default:
-    return method::other;
-  }
+/// A 503 asking the client to come back: overload is not the client's fault
+/// and passes soon.
+response overloaded(std::string_view detail, std::string_view request_id, std::string note) {
+  auto answer = problem(503, detail, request_id);
+  answer.headers.emplace_back("Retry-After", "1");
+  answer.log_note = std::move(note);
+  return answer;
 }
 
-/// A client's request id is echoed only when it is short and printable.
-bool acceptable_request_id(beast::string_view id) {
-  if (id.empty() || id.size() > 128)
-    return false;
-  for (char c : id)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
-        c != ':')
-      return false;
-  return true;
+/// `text` cut to `limit` bytes, with anything unprintable replaced, so that a
+/// client cannot forge or garble log lines.
+std::string loggable(std::string_view text, std::size_t limit) {
+  std::string out{text.substr(0, limit)};
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+      c = '?';
+  if (text.size() > limit)
+    out += "...";
+  return out;
 }
 
 // -- session ------------------------------------------------------------------
@@ -104,9 +102,12 @@ bool acceptable_request_id(beast::string_view id) {
 class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket&& socket, std::shared_ptr<server_state> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {}
+      : stream_(std::move(socket)), server_(std::move(server)) {
+    server_->connections.fetch_add(1, std::memory_order_relaxed);
+  }
 
   ~session() {
+    server_->connections.fetch_sub(1, std::memory_order_relaxed);
     std::lock_guard guard{server_->sessions_mutex};
     server_->sessions.erase(this);
   }
@@ -118,6 +119,17 @@ public:
     }
     asio::dispatch(stream_.get_executor(),
                    beast::bind_front_handler(&session::do_read, shared_from_this()));
+  }
+
+  /// For a connection beyond max_connections: answers 503 without reading a
+  /// request, then closes.
+  void start_refused() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      auto id = self->server_->next_request_id();
+      self->refuse(overloaded("The server has too many open connections; try again shortly.",
+                              id, "http.max_connections reached"),
+                   id);
+    });
   }
 
   /// Called on shutdown: an idle connection is closed now, a busy one after
@@ -137,7 +149,35 @@ private:
     parser_.emplace();
     parser_->body_limit(server_->settings.body_limit);
     parser_->header_limit(server_->settings.header_limit);
+    beast::error_code ignored;
+    if (buffer_.size() > 0 || stream_.socket().available(ignored) > 0) {
+      // The client sent this request before it had the previous answer.
+      if (++pipelined_ > server_->settings.max_pipelined) {
+        auto id = server_->next_request_id();
+        return refuse(overloaded("Too many requests were sent ahead of the answers on this "
+                                 "connection; send fewer at a time.",
+                                 id, "http.max_pipelined reached"),
+                      id);
+      }
+      return read_header();
+    }
+    pipelined_ = 0;
+    // Idle until the first byte; from then on the header has header_timeout.
     stream_.expires_after(server_->settings.idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(first_read_size),
+        beast::bind_front_handler(&session::on_first_bytes, shared_from_this()));
+  }
+
+  void on_first_bytes(beast::error_code ec, std::size_t bytes) {
+    if (ec)
+      return do_close(); // idle timeout, reset or a clean close by the client
+    buffer_.commit(bytes);
+    read_header();
+  }
+
+  void read_header() {
+    stream_.expires_after(server_->settings.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
@@ -146,6 +186,13 @@ private:
     if (ec)
       return on_read_error(ec);
     busy_ = true;
+    if (const auto& header = parser_->get(); header.target().size() > server_->settings.url_limit) {
+      auto id = server_->next_request_id();
+      refuse(problem(414, "The request target is longer than this server accepts.", id), id);
+      method_ = std::string{header.method_string()};
+      target_ = std::string{header.target()};
+      return;
+    }
     stream_.expires_after(server_->settings.read_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&session::on_read, shared_from_this()));
@@ -167,45 +214,65 @@ private:
     }
     if (status == 0)
       return do_close(); // timeout, reset or a clean close by the client
-    // The request cannot be read any further: answer, then close.
+    auto id = server_->next_request_id();
+    auto answer = problem(status, detail, id);
+    answer.log_note = ec.message();
+    refuse(std::move(answer), std::move(id));
+  }
+
+  /// Answers a request that cannot be read any further, then closes.
+  void refuse(response answer, std::string request_id) {
     busy_ = true;
     keep_alive_ = false;
     head_ = false;
-    server_->request_started();
-    write(problem(status, detail, request_id_ = server_->next_request_id()));
+    counted_ = false;
+    request_id_ = std::move(request_id);
+    method_ = "-";
+    target_.clear();
+    write(std::move(answer));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec)
       return on_read_error(ec);
-    auto message = parser_->release();
+    auto& message = parser_->get();
     keep_alive_ = message.keep_alive();
     head_ = message.method() == http::verb::head;
-    auto given_id = message["X-Request-Id"];
-    request_id_ =
-        acceptable_request_id(given_id) ? std::string{given_id} : server_->next_request_id();
-    request incoming;
-    incoming.method = to_method(message.method());
-    incoming.target = std::string{message.target()};
-    incoming.authorization = std::string{message[http::field::authorization]};
-    incoming.request_id = request_id_;
-    incoming.if_none_match = std::string{message[http::field::if_none_match]};
-    if (auto key = message.find("Idempotency-Key"); key != message.end())
-      incoming.idempotency_key = std::string{key->value()};
-    incoming.body = std::move(message.body());
-    server_->request_started();
+    method_ = std::string{message.method_string()};
+    auto incoming = to_request(message, server_->next_request_id());
+    parser_.reset();
+    request_id_ = incoming.request_id;
+    target_ = incoming.target;
+    if (!server_->try_start_request()) {
+      counted_ = false;
+      return write(overloaded("The server is at its limit of requests in progress; try again "
+                              "shortly.",
+                              request_id_, "http.max_in_flight reached"));
+    }
+    counted_ = true;
     // The API may answer from any thread: hop back onto this session's strand.
-    server_->handler(std::move(incoming), [self = shared_from_this()](response answer) {
+    responder reply = [self = shared_from_this()](response answer) {
       asio::post(self->stream_.get_executor(),
                  [self, answer = std::move(answer)]() mutable { self->write(std::move(answer)); });
-    });
+    };
+    try {
+      server_->handler(std::move(incoming), reply);
+    } catch (const std::exception& e) {
+      // The handler answers every error itself: this is a bug, not the client's.
+      auto answer = problem(500, "An internal error occurred.", request_id_);
+      answer.log_note = std::string{"unhandled exception: "} + e.what();
+      reply(std::move(answer));
+    }
   }
 
   void write(response answer) {
+    if (answer.status >= 400)
+      log_error(answer);
     auto out = std::make_shared<http::response<http::string_body>>();
     out->version(11);
     out->result(answer.status);
-    out->set(http::field::content_type, answer.content_type);
+    if (!answer.content_type.empty())
+      out->set(http::field::content_type, answer.content_type);
     out->set("X-Request-Id", request_id_);
     for (auto& [name, value] : answer.headers)
       out->set(name, value);
@@ -220,10 +287,33 @@ private:
                       });
   }
 
+  /// Every error answer is logged once, here, with its request id: client
+  /// errors at info, overload at warn, other server errors at error.
+  void log_error(const response& answer) const {
+    auto level = answer.status < 500    ? spdlog::level::info
+                 : answer.status == 503 ? spdlog::level::warn
+                                        : spdlog::level::err;
+    if (!spdlog::should_log(level))
+      return;
+    std::string_view detail;
+    constexpr std::string_view key = "\"detail\":\"";
+    if (auto at = answer.body.find(key); at != std::string::npos) {
+      auto from = at + key.size();
+      detail = std::string_view{answer.body}.substr(from, answer.body.find('"', from) - from);
+    }
+    spdlog::log(level, "request {}: {} {} -> {} {}{}{}", request_id_, method_,
+                loggable(target_, 256), answer.status, detail,
+                answer.log_note.empty() ? "" : " | ", loggable(answer.log_note, 512));
+  }
+
   void on_write(beast::error_code ec, bool keep_alive) {
-    server_->request_done();
-    if (ec || !keep_alive)
+    if (counted_)
+      server_->request_done();
+    counted_ = false;
+    if (ec)
       return do_close();
+    if (!keep_alive)
+      return linger();
     do_read();
   }
 
@@ -233,14 +323,43 @@ private:
     stream_.socket().close(ignored);
   }
 
+  /// Closes after a last answer without losing it: closing a socket with
+  /// unread input resets the connection, and the client may then never see
+  /// the answer (a 503 to a pipelined flood, say). So stop sending, read and
+  /// drop what the client still sends, and close at its end or after a second.
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(linger_time);
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(asio::buffer(drained_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec)
+                                return self->do_close();
+                              self->drain();
+                            });
+  }
+
+  static constexpr std::size_t first_read_size = 4096;
+  static constexpr std::chrono::seconds linger_time{1};
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<server_state> server_;
   std::string request_id_;
+  std::string method_;
+  std::string target_;
+  std::size_t pipelined_ = 0;
   bool busy_ = false;
   bool keep_alive_ = true;
   bool head_ = false;
+  /// Whether this request holds one of the node's in-flight places.
+  bool counted_ = false;
+  std::array<char, 1024> drained_;
 };
 
 } // namespace
@@ -253,16 +372,32 @@ struct http_server::impl {
   std::shared_ptr<server_state> state = std::make_shared<server_state>();
   std::vector<std::thread> threads;
 
+  /// Paces accepting again after the process ran out of file descriptors.
+  asio::steady_timer accept_pause{acceptor.get_executor()};
+
   void do_accept() {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open())
         return;
       if (ec) {
-        spdlog::warn("http: accept failed: {}", ec.message());
-      } else {
-        socket.set_option(tcp::no_delay{true}, ec);
-        std::make_shared<session>(std::move(socket), state)->start();
+        // Out of descriptors (EMFILE/ENFILE) fails every accept at once:
+        // wait for connections to close instead of spinning.
+        spdlog::warn("http: accept failed: {}; accepting again in 100 ms", ec.message());
+        accept_pause.expires_after(std::chrono::milliseconds{100});
+        accept_pause.async_wait([this](beast::error_code waited) {
+          if (!waited)
+            do_accept();
+        });
+        return;
       }
+      socket.set_option(tcp::no_delay{true}, ec);
+      bool full = state->connections.load(std::memory_order_relaxed) >=
+                  state->settings.max_connections;
+      auto opened = std::make_shared<session>(std::move(socket), state);
+      if (full)
+        opened->start_refused();
+      else
+        opened->start();
       do_accept();
     });
   }
@@ -315,6 +450,7 @@ void http_server::stop(std::chrono::milliseconds grace) {
   asio::post(impl_->acceptor.get_executor(), [this] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
+    impl_->accept_pause.cancel();
   });
   std::vector<std::shared_ptr<session>> open;
   {

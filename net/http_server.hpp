@@ -20,8 +20,19 @@ struct server_settings {
   std::uint32_t header_limit = 16 << 10;
   /// Time a client has to send a request's body once its header arrived.
   std::chrono::milliseconds read_timeout{10'000};
-  /// Time a connection may wait for its next request's header.
+  /// Time a connection may wait for its next request's first byte.
   std::chrono::milliseconds idle_timeout{30'000};
+  /// Time a client has to send a request's whole header once its first byte
+  /// arrived.
+  std::chrono::milliseconds header_timeout{10'000};
+  /// Longest request target accepted (414 beyond).
+  std::uint32_t url_limit = 8 << 10;
+  /// Connections beyond this many are answered 503 and closed at once.
+  std::size_t max_connections = 10'000;
+  /// Requests a client may send ahead of the answers on one connection.
+  std::size_t max_pipelined = 32;
+  /// Requests read and not yet answered, over all connections; beyond, 503.
+  std::size_t max_in_flight = 1024;
 };
 
 /// Called on an I/O thread for every complete request; must not block.

@@ -21,6 +21,10 @@ struct request {
   std::string if_none_match;
   /// The Idempotency-Key header, when the client sent one.
   std::optional<std::string> idempotency_key;
+  /// The Origin header (CORS), empty when absent.
+  std::string origin;
+  /// Access-Control-Request-Method: set on a CORS preflight only.
+  std::string cors_request_method;
   std::string body;
 };
 
@@ -29,6 +33,8 @@ struct response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  /// Why this is an error, for the log line of the request only; never sent.
+  std::string log_note;
 };
 
 /// Delivers the response of one request. Safe to call from any thread, once.

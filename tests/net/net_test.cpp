@@ -73,7 +73,8 @@ TEST_CASE("a malformed percent escape makes the query invalid") {
 }
 
 TEST_CASE("a bearer token maps to its principal; anything else is refused") {
-  authenticator tokens{{{"secret-1", {role::clerk, {3}}}, {"secret-2", {role::hq, {}}}}};
+  authenticator tokens{
+      {{digest_of("secret-1"), {role::clerk, {3}}}, {digest_of("secret-2"), {role::hq, {}}}}};
   auto* clerk = tokens.authenticate("Bearer secret-1");
   REQUIRE(clerk);
   CHECK(clerk->who == role::clerk);
@@ -85,6 +86,26 @@ TEST_CASE("a bearer token maps to its principal; anything else is refused") {
   CHECK(!tokens.authenticate("Bearer secret-3"));
   CHECK(!tokens.authenticate("Basic secret-1"));
   CHECK(!tokens.authenticate("Bearer  secret-1"));
+}
+
+TEST_CASE("a token configured as its SHA-256 hex is accepted; a bad hex is not a digest") {
+  // printf %s secret-1 | sha256sum
+  auto digest =
+      parse_digest("f7e7c36e458e80e6b6a2c67d0a9ec09bd718dadd7bfa8d6bf6e7ad526e46c2f7");
+  REQUIRE(digest);
+  CHECK(*digest == digest_of("secret-1"));
+  authenticator tokens{{{*digest, {role::admin, {}}}}};
+  CHECK(tokens.authenticate("Bearer secret-1")->who == role::admin);
+  CHECK(!tokens.authenticate("Bearer secret-2"));
+  CHECK(!parse_digest(std::string(63, 'a')));
+  CHECK(!parse_digest(std::string(64, 'A')));
+  CHECK(!parse_digest(std::string(64, 'g')));
+}
+
+TEST_CASE("the same token twice is refused when the table is built") {
+  CHECK_THROWS_AS(authenticator({{digest_of("t"), {role::admin, {}}},
+                                 {digest_of("t"), {role::clerk, {1}}}}),
+                  std::invalid_argument);
 }
 
 TEST_CASE("demo mode has an admin, hq, logistics and one clerk per demo store") {
