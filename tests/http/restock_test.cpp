@@ -40,35 +40,10 @@ constexpr std::int64_t centre = demo_centre;
 
 // -- a node of its own, on a fresh database ----------------------------------
 
-/// A config file of the test's own, for the keys the environment cannot set;
-/// it can be rewritten between two starts of a node.
-class config_file {
-public:
-  config_file() {
-    static std::atomic<int> count{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("comptoir-restock-test-" + std::to_string(::getpid()) + "-" + std::to_string(count++) +
-             ".toml");
-  }
-  ~config_file() {
-    std::error_code ignored;
-    std::filesystem::remove(path_, ignored);
-  }
-  config_file(const config_file&) = delete;
-  config_file& operator=(const config_file&) = delete;
-
-  /// `[demo] enabled = true` and `extra`; every other key takes its default.
-  void write(const std::string& extra) const {
-    std::ofstream out{path_, std::ios::trunc};
-    out << "[demo]\nenabled = true\n\n" << extra << '\n';
-    if (!out)
-      throw std::runtime_error("cannot write " + path_.string());
-  }
-  std::string path() const { return path_.string(); }
-
-private:
-  std::filesystem::path path_;
-};
+/// `[demo] enabled = true` and `extra`: every other key takes its default.
+std::string demo_config(const std::string& extra) {
+  return "[demo]\nenabled = true\n\n" + extra + "\n";
+}
 
 /// A demo node on an empty database, with the config file when given (and
 /// without one through fresh_node()).
@@ -452,7 +427,7 @@ TEST_CASE("an approval racing a rejection: one wins, the other is refused, and t
 
 TEST_CASE("a node that dies between the two sides of a transfer completes it once on restart") {
   config_file config;
-  config.write("[faults]\nexit_between_transfer_sides = true");
+  config.write(demo_config("[faults]\nexit_between_transfer_sides = true"));
   auto node = fresh_node(&config);
   const auto port = node->port();
   constexpr std::int64_t store = 2;
@@ -489,7 +464,7 @@ TEST_CASE("a node that dies between the two sides of a transfer completes it onc
   }
 
   // Restarted without the hook on the same database: the transfer lands, once.
-  config.write("");
+  config.write(demo_config(""));
   node->restart();
   auto sql = open_database();
   CHECK(eventually([&] { return text(*sql, status_of(id)) == "fulfilled"; }));
@@ -870,7 +845,7 @@ TEST_CASE("a changed reorder point raises and clears the low-stock alert, and be
 TEST_CASE("with auto_request on, crossing the reorder point files exactly one pending request "
           "for the right quantity") {
   config_file config;
-  config.write("[restock]\nauto_request = true\ntarget_multiple = 3");
+  config.write(demo_config("[restock]\nauto_request = true\ntarget_multiple = 3"));
   auto node = fresh_node(&config);
   const auto port = node->port();
   constexpr std::int64_t store = 3;
@@ -959,7 +934,7 @@ TEST_CASE("with auto_request on, crossing the reorder point files exactly one pe
 
 TEST_CASE("with auto_request on, tills crossing the reorder point at once file one request") {
   config_file config;
-  config.write("[restock]\nauto_request = true");
+  config.write(demo_config("[restock]\nauto_request = true"));
   auto node = fresh_node(&config);
   const auto port = node->port();
   constexpr std::int64_t store = 2;

@@ -6,9 +6,35 @@
 #include <doctest/doctest.h>
 #include <soci/soci.h>
 
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <unistd.h>
+
 namespace comptoir::test {
 
 namespace json = boost::json;
+
+config_file::config_file(const std::string& text) {
+  static std::atomic<int> count{0};
+  path_ = (std::filesystem::temp_directory_path() /
+           ("comptoir-test-" + std::to_string(::getpid()) + "-" + std::to_string(count++) + ".toml"))
+              .string();
+  write(text);
+}
+
+config_file::~config_file() {
+  std::error_code ignored;
+  std::filesystem::remove(path_, ignored);
+}
+
+void config_file::write(const std::string& text) const {
+  std::ofstream out{path_, std::ios::trunc};
+  out << text;
+  if (!out)
+    throw std::runtime_error("cannot write " + path_);
+}
 
 std::unique_ptr<server_process> fresh_node(const std::map<std::string, std::string>& env) {
   reset_database(test_database_url());

@@ -27,6 +27,24 @@ namespace comptoir::test {
 /// The logistics centre of the demo data (stores are 1-5, products 1-50).
 inline constexpr std::int64_t demo_centre = 6;
 
+/// A config file of the test's own in the temp directory, removed when
+/// destroyed; it can be rewritten between two starts of a node. Pass it as
+/// `{{"COMPTOIR_CONFIG", file.path()}}` in a node's environment.
+class config_file {
+public:
+  explicit config_file(const std::string& text = "");
+  ~config_file();
+  config_file(const config_file&) = delete;
+  config_file& operator=(const config_file&) = delete;
+
+  /// Replaces the file's text; keys it leaves out take their defaults.
+  void write(const std::string& text) const;
+  const std::string& path() const { return path_; }
+
+private:
+  std::string path_;
+};
+
 /// A demo node on an empty database (COMPTOIR_TEST_DATABASE_URL, reset first),
 /// with extra environment; the previous test case's node must be gone.
 std::unique_ptr<server_process> fresh_node(const std::map<std::string, std::string>& env = {});
