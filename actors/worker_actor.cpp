@@ -18,11 +18,6 @@ namespace {
 // and the frontend has long answered 503.
 constexpr auto read_timeout = std::chrono::seconds{30};
 
-/// A clerk acts on the sales of their own store only.
-bool may_see(const domain::principal& caller, domain::location_id store) {
-  return caller.who != domain::role::clerk || caller.store == store;
-}
-
 } // namespace
 
 worker_actor::behavior_type worker(worker_actor::pointer self,
@@ -121,7 +116,7 @@ worker_actor::behavior_type worker(worker_actor::pointer self,
                   auto found = owners->stores.find(store);
                   if (found == owners->stores.end())
                     promise.deliver(make_error(error_code::not_found));
-                  else if (!may_see(caller, store))
+                  else if (!domain::rules::till.allows(caller, store))
                     promise.deliver(make_error(error_code::forbidden));
                   else
                     promise.delegate(found->second, return_atom_v, std::move(request));
@@ -135,7 +130,7 @@ worker_actor::behavior_type worker(worker_actor::pointer self,
         self->request(owners->readers, read_timeout, load_atom_v, sale_atom_v, sale_id)
             .then(
                 [caller, promise](domain::sale_record& record) mutable {
-                  if (!may_see(caller, record.sale.store))
+                  if (!domain::rules::sales_readers.allows(caller, record.sale.store))
                     promise.deliver(make_error(error_code::forbidden));
                   else
                     promise.deliver(rendered{render_sale_record(record), 0});

@@ -296,7 +296,8 @@ void api::impl::handle(request& incoming, responder& reply) const {
                            id,
                            {{"Idempotency-Key", "expected 1 to 255 visible ASCII characters"}}));
   }
-  if (matched.access && !matched.access->allows(*caller, target_store))
+  if (matched.access && !(matched.store_of_record ? matched.access->allows_role(caller->who)
+                                                   : matched.access->allows(*caller, target_store)))
     return reply(problem(403, "This token may not do this.", id));
 
   switch (matched.id) {

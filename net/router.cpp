@@ -4,8 +4,6 @@ namespace comptoir::net {
 
 namespace {
 
-using domain::access_rule;
-
 /// Matches `path` against `pattern` segment by segment, capturing `{...}`.
 bool match_pattern(std::string_view pattern, std::string_view path,
                    std::vector<std::string_view>& captures) {
@@ -38,47 +36,43 @@ bool match_pattern(std::string_view pattern, std::string_view path,
 router::router(std::vector<route> routes) : routes_(std::move(routes)) {}
 
 router router::comptoir_routes() {
-  using domain::role;
-  const auto any_role = access_rule::any_role();
-  // Clerks sell and take returns at their own store's till only.
-  const auto till = access_rule{}.with(role::admin).with(role::clerk).clerk_of_own_store_only();
-  const auto logistics = access_rule{}.with(role::admin).with(role::logistics);
-  const auto catalogue_editors = access_rule{}.with(role::admin).with(role::hq);
-  const auto sales_readers =
-      access_rule{}.with(role::admin).with(role::hq).with(role::clerk).clerk_of_own_store_only();
+  namespace rules = domain::rules;
+  // Sales and returns name a sale, not a store: the API checks the role, the
+  // worker checks the clerk's store once the sale is found.
+  constexpr bool store_of_record = true;
   return router{{
       {method::get, "/health/live", route_id::health_live, std::nullopt},
       {method::get, "/health/ready", route_id::health_ready, std::nullopt},
       {method::get, "/openapi.json", route_id::openapi, std::nullopt},
-      {method::get, "/api/v1/products", route_id::products_list, any_role},
-      {method::get, "/produits", route_id::products_list, any_role},
-      {method::get, "/api/v1/products/{id}", route_id::product_get, any_role},
-      {method::get, "/api/v1/stores", route_id::stores_list, any_role},
-      {method::get, "/api/v1/stores/{id}/stock", route_id::store_stock, any_role},
-      {method::get, "/api/v1/warehouse/stock", route_id::warehouse_stock, any_role},
-      {method::post, "/api/v1/stores/{id}/sales", route_id::sale_create, till},
-      {method::get, "/api/v1/stores/{id}/sales", route_id::sales_list, sales_readers},
-      // The sale's store is known only once the sale is found: the worker
-      // checks a clerk's store for these two.
-      {method::get, "/api/v1/sales/{id}", route_id::sale_get,
-       access_rule{}.with(role::admin).with(role::hq).with(role::clerk)},
-      {method::post, "/api/v1/sales/{id}/returns", route_id::return_create,
-       access_rule{}.with(role::admin).with(role::clerk)},
+      {method::get, "/api/v1/products", route_id::products_list, rules::any_role},
+      {method::get, "/produits", route_id::products_list, rules::any_role},
+      {method::get, "/api/v1/products/{id}", route_id::product_get, rules::any_role},
+      {method::get, "/api/v1/stores", route_id::stores_list, rules::any_role},
+      {method::get, "/api/v1/stores/{id}/stock", route_id::store_stock, rules::any_role},
+      {method::get, "/api/v1/warehouse/stock", route_id::warehouse_stock, rules::any_role},
+      {method::post, "/api/v1/stores/{id}/sales", route_id::sale_create, rules::till},
+      {method::get, "/api/v1/stores/{id}/sales", route_id::sales_list, rules::sales_readers},
+      {method::get, "/api/v1/sales/{id}", route_id::sale_get, rules::sales_readers,
+       store_of_record},
+      {method::post, "/api/v1/sales/{id}/returns", route_id::return_create, rules::till,
+       store_of_record},
       {method::patch, "/api/v1/stores/{id}/stock/{product_id}", route_id::reorder_point_set,
-       access_rule{}.with(role::admin).with(role::hq).with(role::logistics)},
-      {method::post, "/api/v1/stores/{id}/restock-requests", route_id::restock_create, till},
+       rules::stock_planners},
+      {method::post, "/api/v1/stores/{id}/restock-requests", route_id::restock_create,
+       rules::till},
       // A clerk sees their own store's requests only (the handler filters).
-      {method::get, "/api/v1/restock-requests", route_id::restock_list, any_role},
-      {method::post, "/api/v1/restock-requests/{id}/approve", route_id::restock_approve, logistics},
-      {method::post, "/api/v1/restock-requests/{id}/reject", route_id::restock_reject, logistics},
-      {method::post, "/api/v1/products", route_id::product_create, catalogue_editors},
-      {method::patch, "/api/v1/products/{id}", route_id::product_update, catalogue_editors},
-      {method::get, "/api/v1/reports/sales", route_id::sales_report, catalogue_editors},
-      {method::get, "/rapport", route_id::sales_report, catalogue_editors},
-      {method::get, "/api/v1/dashboard", route_id::dashboard, catalogue_editors},
-      {method::get, "/performances", route_id::dashboard, catalogue_editors},
-      {method::get, "/api/v1/alerts", route_id::alerts_list,
-       access_rule{}.with(role::admin).with(role::hq).with(role::logistics)},
+      {method::get, "/api/v1/restock-requests", route_id::restock_list, rules::any_role},
+      {method::post, "/api/v1/restock-requests/{id}/approve", route_id::restock_approve,
+       rules::logistics},
+      {method::post, "/api/v1/restock-requests/{id}/reject", route_id::restock_reject,
+       rules::logistics},
+      {method::post, "/api/v1/products", route_id::product_create, rules::head_office},
+      {method::patch, "/api/v1/products/{id}", route_id::product_update, rules::head_office},
+      {method::get, "/api/v1/reports/sales", route_id::sales_report, rules::head_office},
+      {method::get, "/rapport", route_id::sales_report, rules::head_office},
+      {method::get, "/api/v1/dashboard", route_id::dashboard, rules::head_office},
+      {method::get, "/performances", route_id::dashboard, rules::head_office},
+      {method::get, "/api/v1/alerts", route_id::alerts_list, rules::stock_planners},
   }};
 }
 

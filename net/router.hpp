@@ -43,6 +43,10 @@ struct route {
   route_id id;
   /// Nothing for routes open without a token.
   std::optional<domain::access_rule> access;
+  /// The store the rule is checked against is that of the record the path
+  /// names (a sale), known only once it is found: the API checks the role, the
+  /// actors the store, with the same rule.
+  bool store_of_record = false;
 };
 
 /// The result of matching a request line against the table.
