@@ -263,6 +263,19 @@ TEST_CASE("a bad configuration fails at start-up naming the key") {
   CHECK(bad_url.exit_code == 78);
 }
 
+TEST_CASE("the same token given plain and hashed stops the node, without printing it") {
+  // printf %s shop-floor-secret | sha256sum
+  config_file config{"[[tokens]]\ntoken = \"shop-floor-secret\"\nrole = \"hq\"\n"
+                     "[[tokens]]\ntoken_sha256 = "
+                     "\"dabd62e84b929f79d0d751864e517c63c5dc152527d4a630d425c94eaa28f49e\"\n"
+                     "role = \"clerk\"\nstore_id = 1\n"};
+  auto twice = run_comptoir({"serve", "--config", config.path()},
+                            {{"COMPTOIR_DATABASE_URL", test_database_url()}});
+  CHECK(twice.exit_code == 78);
+  CHECK(twice.output.find("tokens: token 1 is the same as an earlier one") != std::string::npos);
+  CHECK(twice.output.find("shop-floor-secret") == std::string::npos);
+}
+
 TEST_CASE("migrate brings the schema up to date and says so") {
   auto migrated = run_comptoir({"migrate"}, {{"COMPTOIR_DATABASE_URL", test_database_url()}});
   CHECK(migrated.exit_code == 0);
