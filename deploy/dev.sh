@@ -5,15 +5,19 @@
 #                          install missing packages, build build/ and run
 #                          build/app/comptoir serve from the repository root
 #                          (default SQLite database: var/comptoir.db)
-#   deploy/dev.sh test     install, build build/ and run all tests, then build
-#                          build-asan/ (Debug, ASan+UBSan) and run the tests
-#                          labelled "unit" there
+#   deploy/dev.sh test     install, build build/ and run all tests (the OpenAPI
+#                          lint included), then build build-asan/ (Debug,
+#                          ASan+UBSan) and run the unit and integration tests
+#                          there, then build the fuzz targets (clang) in
+#                          build-fuzz/ and run each for FUZZ_SECONDS
 #   deploy/dev.sh build    install missing packages and build build/
 #   deploy/dev.sh install  install missing packages only
 #   deploy/dev.sh --help   this text
 #
 # Environment: JOBS (parallel build/test jobs, default 2), CCACHE_DIR (ccache
-# default otherwise), ASAN_OPTIONS / UBSAN_OPTIONS (sanitizer test run).
+# default otherwise), ASAN_OPTIONS / UBSAN_OPTIONS (sanitizer test run),
+# FUZZ_SECONDS (per fuzz target, default 60), COMPTOIR_NPM_CACHE (where the
+# npm tools of the tests are installed, default ~/.cache/comptoir/npm).
 set -euo pipefail
 
 REPO_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -29,7 +33,11 @@ PACKAGES=(
     prometheus-cpp-dev doctest-dev libtomlplusplus-dev libspdlog-dev libssl-dev
     postgresql      # server binaries for the tests' private cluster (tests/support/pg.sh)
     sqlite3 curl wrk
+    clang libclang-rt-14-dev    # libFuzzer targets (fuzz/)
 )
+# Node.js and npm run the OpenAPI linter (tests/openapi/lint.sh); Debian's
+# packages are installed only when no node/npm is on the PATH already.
+NODE_PACKAGES=(nodejs npm)
 
 # ccache: the CMakeLists sets it as compiler launcher when found. A base dir
 # makes the cache hit across clones at different paths; CCACHE_DIR keeps its
@@ -38,7 +46,7 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$REPO_ROOT}
 export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 
 usage() {
-    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 section() {
@@ -67,6 +75,11 @@ install_packages() {
     for pkg in "${PACKAGES[@]}"; do
         is_installed "$pkg" || missing+=("$pkg")
     done
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        for pkg in "${NODE_PACKAGES[@]}"; do
+            is_installed "$pkg" || missing+=("$pkg")
+        done
+    fi
     if (( ${#missing[@]} == 0 )); then
         echo "All ${#PACKAGES[@]} packages are installed."
         return 0
@@ -115,44 +128,32 @@ build_main() {
 }
 
 # --- tests -------------------------------------------------------------------
-# Unit-test targets of a configured build dir: comptoir_unit_test() in
-# tests/CMakeLists.txt names each test after its executable target. If a unit
-# test name is not a target, prints nothing (the caller then builds all).
-unit_test_targets() {
-    local dir=$1 names all_targets name
-    names=$(ctest --test-dir "$dir" -N -L unit | sed -n 's/^ *Test *#[0-9]*: *\([^ ]*\).*$/\1/p')
-    all_targets=$(cmake --build "$dir" --target help | sed -n 's/^\.\.\. \([^ ]*\).*$/\1/p')
-    for name in $names; do
-        grep -qxF -- "$name" <<<"$all_targets" || return 0
-    done
-    printf '%s\n' "$names"
-}
-
 run_tests() {
     local failed=()
 
     build_main
+    # The OpenAPI lint (label "lint") must run here, not be skipped for want
+    # of node/npm (tests/openapi/lint.sh).
+    export COMPTOIR_LINT_REQUIRED=1
     section "Tests: all (build/)"
     if ! ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"; then
         failed+=("all tests in build/")
     fi
 
-    # Sanitizer build: only the tests without server/PostgreSQL (label unit).
-    # halt_on_error makes UBSan findings fail the test instead of just printing.
+    # Sanitizer build: the unit and integration tests (the integration tests
+    # start the ASan build of the server). halt_on_error makes UBSan findings
+    # fail the test instead of just printing.
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-    section "Configure build-asan (Debug, COMPTOIR_SANITIZE=ON)"
-    cmake -S "$REPO_ROOT" -B "$ASAN_BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DCOMPTOIR_SANITIZE=ON
-    local -a targets=()
-    mapfile -t targets < <(unit_test_targets "$ASAN_BUILD_DIR")
-    section "Build build-asan${targets[*]:+ (unit test targets: ${targets[*]})}"
-    local -a target_args=()
-    (( ${#targets[@]} == 0 )) || target_args=(--target "${targets[@]}")
-    cmake --build "$ASAN_BUILD_DIR" -j "$JOBS" "${target_args[@]}"
+    configure_and_build "$ASAN_BUILD_DIR" Debug -DCOMPTOIR_SANITIZE=ON
+    section "Tests: unit and integration, ASan+UBSan (build-asan/)"
+    if ! ctest --test-dir "$ASAN_BUILD_DIR" --output-on-failure -j "$JOBS" -L 'unit|integration'; then
+        failed+=("unit and integration tests in build-asan/")
+    fi
 
-    section "Tests: unit, ASan+UBSan (build-asan/)"
-    if ! ctest --test-dir "$ASAN_BUILD_DIR" --output-on-failure -j "$JOBS" -L unit; then
-        failed+=("unit tests in build-asan/")
+    section "Fuzzing: ${FUZZ_SECONDS:-60} s per target (build-fuzz/)"
+    if ! JOBS=$JOBS "$REPO_ROOT/fuzz/run.sh" "${FUZZ_SECONDS:-60}"; then
+        failed+=("fuzzing (fuzz/run.sh)")
     fi
 
     section "Summary"
