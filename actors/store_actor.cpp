@@ -148,7 +148,11 @@ void request_restock(self_pointer self, const domain::stock_item& item) {
 
 /// Raises and clears the alerts of `products` to match their stock levels,
 /// in memory at once and in the database after.
-void update_alerts(self_pointer self, const std::vector<domain::product_id>& products) {
+/// At start (`before_serving`), the write is awaited: the store serves nothing
+/// before the table matches, so a node that says it is ready has its alerts in
+/// the database too.
+void update_alerts(self_pointer self, const std::vector<domain::product_id>& products,
+                   bool before_serving = false) {
   auto& state = self->state;
   auto now = clock::now();
   auto since = domain::format_timestamp(now);
@@ -174,14 +178,17 @@ void update_alerts(self_pointer self, const std::vector<domain::product_id>& pro
   }
   if (raised.empty() && cleared.empty())
     return;
-  self->request(state.db, caf::infinite, alerts_atom_v, std::move(raised), std::move(cleared),
-                since)
-      .then([](bool) {},
-            [self](caf::error& err) {
-              // Memory stays right; the next start reconciles the table with the stock.
-              spdlog::error("store {}: recording alerts failed: {}", self->state.where.id.value,
-                            to_string(err));
-            });
+  auto written = self->request(state.db, caf::infinite, alerts_atom_v, std::move(raised),
+                               std::move(cleared), since);
+  auto failed = [self](caf::error& err) {
+    // Memory stays right; the next start reconciles the table with the stock.
+    spdlog::error("store {}: recording alerts failed: {}", self->state.where.id.value,
+                  to_string(err));
+  };
+  if (before_serving)
+    written.await([](bool) {}, failed);
+  else
+    written.then([](bool) {}, failed);
 }
 
 /// Tells the head office that reports and dashboards computed before are stale.
@@ -477,7 +484,7 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
                                                std::move(alert));
                       for (const auto& item : state.ledger.items())
                         products.push_back(item.product);
-                      update_alerts(self, products);
+                      update_alerts(self, products, true);
                     },
                     fail_start);
           },

@@ -186,13 +186,14 @@ private:
     if (ec)
       return on_read_error(ec);
     busy_ = true;
-    if (const auto& header = parser_->get(); header.target().size() > server_->settings.url_limit) {
-      auto id = server_->next_request_id();
-      refuse(problem(414, "The request target is longer than this server accepts.", id), id);
-      method_ = std::string{header.method_string()};
-      target_ = std::string{header.target()};
-      return;
-    }
+    const auto& header = parser_->get();
+    if (header.target().size() > server_->settings.url_limit)
+      return refuse_header(414, "The request target is longer than this server accepts.");
+    // A Transfer-Encoding whose last coding is not chunked leaves the body's
+    // end unknown: reading on would take the body for the next request
+    // (request smuggling). RFC 9112, 6.3: answer 400 and close.
+    if (header.find(http::field::transfer_encoding) != header.end() && !parser_->chunked())
+      return refuse_header(400, "Only the chunked transfer coding is accepted, and last.");
     stream_.expires_after(server_->settings.read_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&session::on_read, shared_from_this()));
@@ -221,15 +222,26 @@ private:
   }
 
   /// Answers a request that cannot be read any further, then closes.
-  void refuse(response answer, std::string request_id) {
+  /// `method` and `target` are for the log line.
+  void refuse(response answer, std::string request_id, std::string method = "-",
+              std::string target = {}) {
     busy_ = true;
     keep_alive_ = false;
     head_ = false;
     counted_ = false;
     request_id_ = std::move(request_id);
-    method_ = "-";
-    target_.clear();
+    method_ = std::move(method);
+    target_ = std::move(target);
     write(std::move(answer));
+  }
+
+  /// Refuses the request whose header was read, before its body.
+  void refuse_header(unsigned status, std::string_view detail) {
+    const auto& header = parser_->get();
+    auto id = server_->next_request_id();
+    auto answer = problem(status, detail, id);
+    refuse(std::move(answer), std::move(id), std::string{header.method_string()},
+           std::string{header.target()});
   }
 
   void on_read(beast::error_code ec, std::size_t) {
