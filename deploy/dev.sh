@@ -8,7 +8,7 @@
 #   deploy/dev.sh test     install, build build/ and run all tests (the OpenAPI
 #                          lint included), then build build-asan/ (Debug,
 #                          ASan+UBSan) and run the unit and integration tests
-#                          there, then build the fuzz targets (clang) in
+#                          there, then build the fuzz targets (clang 16) in
 #                          build-fuzz/ and run each for FUZZ_SECONDS
 #   deploy/dev.sh build    install missing packages and build build/
 #   deploy/dev.sh install  install missing packages only
@@ -33,7 +33,7 @@ PACKAGES=(
     prometheus-cpp-dev doctest-dev libtomlplusplus-dev libspdlog-dev libssl-dev
     postgresql      # server binaries for the tests' private cluster (tests/support/pg.sh)
     sqlite3 curl wrk
-    clang libclang-rt-14-dev    # libFuzzer targets (fuzz/)
+    clang-16 libclang-rt-16-dev # libFuzzer targets (fuzz/): clang 14 rejects libstdc++ 12 ranges
 )
 # Node.js and npm run the OpenAPI linter (tests/openapi/lint.sh); Debian's
 # packages are installed only when no node/npm is on the PATH already.

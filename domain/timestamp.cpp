@@ -19,10 +19,11 @@ bool read_number(std::string_view text, std::size_t pos, std::size_t width, int&
   return true;
 }
 
-} // namespace
+/// Milliseconds since the epoch: this covers every year a timestamp can
+/// name, which system_clock's nanoseconds (1678 to 2262) do not.
+using instant = sys_time<milliseconds>;
 
-std::string format_timestamp(system_clock::time_point when) {
-  auto ms = time_point_cast<milliseconds>(when);
+std::string format_instant(instant ms) {
   auto day = floor<days>(ms);
   year_month_day date{day};
   hh_mm_ss time{ms - day};
@@ -34,6 +35,21 @@ std::string format_timestamp(system_clock::time_point when) {
   return text;
 }
 
+/// An instant as text, when it falls in the years 0001 to 9999 that the
+/// format can spell.
+std::optional<std::string> spelled(instant when) {
+  auto year_of = int(year_month_day{floor<days>(when)}.year());
+  if (year_of < 1 || year_of > 9999)
+    return std::nullopt;
+  return format_instant(when);
+}
+
+} // namespace
+
+std::string format_timestamp(system_clock::time_point when) {
+  return format_instant(time_point_cast<milliseconds>(when));
+}
+
 std::optional<std::string> parse_timestamp(std::string_view text) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   if (!read_number(text, 0, 4, y) || text.size() < 10 || text[4] != '-' ||
@@ -42,9 +58,9 @@ std::optional<std::string> parse_timestamp(std::string_view text) {
   year_month_day date{year{y}, month{unsigned(mo)}, day{unsigned(d)}};
   if (!date.ok())
     return std::nullopt;
-  system_clock::time_point when = sys_days{date};
+  instant when = sys_days{date};
   if (text.size() == 10)
-    return format_timestamp(when);
+    return spelled(when);
   if ((text[10] != 'T' && text[10] != 't') || !read_number(text, 11, 2, h) || text.size() < 19 ||
       text[13] != ':' || !read_number(text, 14, 2, mi) || text[16] != ':' ||
       !read_number(text, 17, 2, s) || h > 23 || mi > 59 || s > 60)
@@ -67,7 +83,7 @@ std::optional<std::string> parse_timestamp(std::string_view text) {
   if (pos == text.size())
     return std::nullopt;
   if ((text[pos] == 'Z' || text[pos] == 'z') && pos + 1 == text.size())
-    return format_timestamp(when);
+    return spelled(when);
   int oh = 0, om = 0;
   if ((text[pos] != '+' && text[pos] != '-') || pos + 6 != text.size() ||
       !read_number(text, pos + 1, 2, oh) || text[pos + 3] != ':' ||
@@ -75,7 +91,7 @@ std::optional<std::string> parse_timestamp(std::string_view text) {
     return std::nullopt;
   auto offset = hours{oh} + minutes{om};
   when += text[pos] == '+' ? -offset : offset;
-  return format_timestamp(when);
+  return spelled(when);
 }
 
 } // namespace comptoir::domain

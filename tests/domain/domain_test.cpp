@@ -294,6 +294,19 @@ TEST_CASE("RFC 3339 date-times and plain dates normalize to UTC") {
     CHECK_MESSAGE(!parse_timestamp(bad), bad);
 }
 
+TEST_CASE("every year a timestamp can spell parses exactly, beyond system_clock's 1678-2262") {
+  // Found by http_request_fuzz: nanosecond time points overflowed (UB) and
+  // wrapped 2263 to 1678.
+  CHECK(parse_timestamp("2263-01-01") == "2263-01-01T00:00:00.000Z");
+  CHECK(parse_timestamp("9999-12-31T23:59:59.999Z") == "9999-12-31T23:59:59.999Z");
+  CHECK(parse_timestamp("1677-01-01T00:00:00Z") == "1677-01-01T00:00:00.000Z");
+  CHECK(parse_timestamp("0001-01-01") == "0001-01-01T00:00:00.000Z");
+  // An offset that leaves the years 0001-9999 cannot be spelled: refused.
+  CHECK(!parse_timestamp("0001-01-01T00:00:00+01:00"));
+  CHECK(!parse_timestamp("9999-12-31T23:30:00-01:00"));
+  CHECK(!parse_timestamp("0000-06-01"));
+}
+
 TEST_CASE("UUIDv7s from one generator are well-formed, versioned and strictly increasing") {
   uuid_v7_generator ids;
   auto now = std::chrono::system_clock::now();

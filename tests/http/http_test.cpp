@@ -281,3 +281,101 @@ TEST_CASE("migrate brings the schema up to date and says so") {
   CHECK(migrated.exit_code == 0);
   CHECK(migrated.output.find("schema at version") != std::string::npos);
 }
+
+TEST_CASE("CORS: configured origins only, preflights answered, never a wildcard") {
+  config_file config{"[demo]\nenabled = true\n[http]\n"
+                     "cors_origins = [\"https://backoffice.example.com\"]\n"};
+  auto own = fresh_node({{"COMPTOIR_CONFIG", config.path()}});
+  const auto port = own->port();
+  const std::string allowed = "https://backoffice.example.com";
+
+  http_call preflight;
+  preflight.method = "OPTIONS";
+  preflight.target = "/api/v1/products/3";
+  preflight.headers = {{"Origin", allowed},
+                       {"Access-Control-Request-Method", "PATCH"},
+                       {"Access-Control-Request-Headers", "authorization, content-type"}};
+  auto ok = send(port, preflight);
+  CHECK(ok.status == 204);
+  CHECK(ok.headers["access-control-allow-origin"] == allowed);
+  CHECK(ok.headers["access-control-allow-methods"] == "GET, HEAD, PATCH");
+  CHECK(ok.headers["access-control-allow-headers"].find("Idempotency-Key") != std::string::npos);
+  CHECK(ok.headers["access-control-max-age"] == "600");
+  CHECK(!ok.headers.contains("access-control-allow-credentials"));
+
+  preflight.headers["Origin"] = "https://evil.example.com";
+  auto refused = send(port, preflight);
+  check_problem(refused, 403);
+  CHECK(!refused.headers.contains("access-control-allow-origin"));
+
+  auto from_allowed =
+      call(port, "GET", "/api/v1/stores", "demo-hq", "", {{"Origin", allowed}});
+  CHECK(from_allowed.status == 200);
+  CHECK(from_allowed.headers["access-control-allow-origin"] == allowed);
+  CHECK(from_allowed.headers["access-control-expose-headers"].find("ETag") != std::string::npos);
+  CHECK(from_allowed.headers["vary"] == "Origin");
+  // Errors carry the headers too, so that a page can read the problem.
+  auto denied = call(port, "GET", "/api/v1/dashboard", "demo-clerk-1", "", {{"Origin", allowed}});
+  check_problem(denied, 403);
+  CHECK(denied.headers["access-control-allow-origin"] == allowed);
+
+  auto from_other = call(port, "GET", "/api/v1/stores", "demo-hq", "",
+                         {{"Origin", "https://evil.example.com"}});
+  CHECK(from_other.status == 200); // served; the browser keeps it from the page
+  CHECK(!from_other.headers.contains("access-control-allow-origin"));
+  CHECK(from_other.headers["vary"] == "Origin");
+}
+
+TEST_CASE("OPTIONS without CORS lists the methods; no CORS headers unless configured") {
+  http_call options;
+  options.method = "OPTIONS";
+  options.target = "/api/v1/stores/1/sales";
+  auto listed = send(node().port(), options);
+  CHECK(listed.status == 204);
+  CHECK(listed.headers["allow"] == "POST, GET, HEAD, OPTIONS");
+  options.target = "/nowhere";
+  check_problem(send(node().port(), options), 404);
+
+  options.target = "/api/v1/stores";
+  options.headers = {{"Origin", "https://backoffice.example.com"},
+                     {"Access-Control-Request-Method", "GET"}};
+  check_problem(send(node().port(), options), 403);
+  auto plain = call(node().port(), "GET", "/api/v1/stores", "demo-hq", "",
+                    {{"Origin", "https://backoffice.example.com"}});
+  CHECK(plain.status == 200);
+  CHECK(!plain.headers.contains("access-control-allow-origin"));
+  CHECK(!plain.headers.contains("vary"));
+}
+
+TEST_CASE("every error answer is logged once with its request id, and no token is") {
+  auto own = fresh_node();
+  const auto port = own->port();
+  http_call missing;
+  missing.target = "/api/v1/products/999999";
+  missing.headers = {{"Authorization", "Bearer demo-hq"}, {"X-Request-Id", "till-9-404"}};
+  check_problem(send(port, missing), 404);
+  auto invalid = call(port, "POST", "/api/v1/stores/1/sales", "demo-clerk-1",
+                      R"({"lines":[{"product_id":1,"quantity":0}]})",
+                      {{"X-Request-Id", "till-9-422"}});
+  check_problem(invalid, 422);
+  auto raw = send_raw(port, "GET /health/live HTTP/1.1\r\nHost: t\r\nX-Request-Id: till-9-431\r\n" +
+                                std::string(20'000, 'x') + "\r\n\r\n");
+  CHECK(raw.starts_with("HTTP/1.1 431"));
+  auto ok = call(port, "GET", "/api/v1/stores", "demo-hq", "", {{"X-Request-Id", "till-9-200"}});
+  CHECK(ok.status == 200);
+  own->terminate();
+
+  auto log = own->output();
+  auto count = [&log](const std::string& text) {
+    std::size_t found = 0;
+    for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1))
+      ++found;
+    return found;
+  };
+  CHECK(count("request till-9-404: GET /api/v1/products/999999 -> 404") == 1);
+  CHECK(count("request till-9-422: POST /api/v1/stores/1/sales -> 422") == 1);
+  CHECK(count(" -> 431 ") == 1);
+  CHECK(count("till-9-200") == 0); // successes are not errors
+  CHECK(count("demo-hq") == 0);
+  CHECK(count("demo-clerk-1") == 0);
+}
