@@ -201,8 +201,8 @@ public:
 
   settings read(const toml::table& root) const {
     allow_only(root, "",
-               {"http", "actors", "database", "sales", "restock", "reports", "faults", "demo",
-                "log", "tokens"});
+               {"http", "actors", "database", "sales", "restock", "reports", "metrics", "faults",
+                "demo", "log", "tokens"});
     settings result;
     if (const toml::table* http = section(root, "http")) {
       allow_only(*http, "http",
@@ -260,6 +260,10 @@ public:
       read_integer(*reports, "reports", "overstock_multiple", multiple_rule,
                    result.reports.overstock_multiple);
     }
+    if (const toml::table* metrics = section(root, "metrics")) {
+      allow_only(*metrics, "metrics", {"flush_interval_ms"});
+      read_duration(*metrics, "metrics", "flush_interval_ms", result.metrics.flush_interval);
+    }
     if (const toml::table* faults = section(root, "faults")) {
       allow_only(*faults, "faults", {"exit_between_transfer_sides"});
       read_bool(*faults, "faults", "exit_between_transfer_sides",
@@ -270,8 +274,9 @@ public:
       read_bool(*demo, "demo", "enabled", result.demo);
     }
     if (const toml::table* log = section(root, "log")) {
-      allow_only(*log, "log", {"level"});
+      allow_only(*log, "log", {"level", "access"});
       read_text(*log, "log", "level", log_level_rule, result.log_level);
+      read_bool(*log, "log", "access", result.access_log);
     }
     if (const toml::node* tokens = root.get("tokens"))
       result.tokens = read_tokens(*tokens);

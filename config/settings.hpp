@@ -86,6 +86,14 @@ struct report_settings {
   bool operator==(const report_settings&) const = default;
 };
 
+struct metrics_settings {
+  /// How often actors send their counts to the metrics actor: what /metrics
+  /// shows is at most this old.
+  std::chrono::milliseconds flush_interval{1'000};
+
+  bool operator==(const metrics_settings&) const = default;
+};
+
 /// Fault injection for the tests only; never set in production.
 struct fault_settings {
   /// Exit right after the logistics centre's side of a transfer commits.
@@ -116,11 +124,14 @@ struct settings {
   restock_settings restock;
   report_settings reports;
   fault_settings faults;
+  metrics_settings metrics;
   // Off unless a file turns it on, so a hand-written production file cannot
   // expose demo tokens by leaving the key out.
   bool demo = false;
   /// trace, debug, info, warn, error or off (each one spdlog::level::from_str reads).
   std::string log_level = "info";
+  /// One JSON line per request (access log); off, only error answers get one.
+  bool access_log = true;
   std::vector<token_settings> tokens;
   /// The file these settings came from, or "built-in default".
   std::string source;
