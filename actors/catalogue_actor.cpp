@@ -2,6 +2,7 @@
 
 #include "actors/errors.hpp"
 #include "actors/fan_out.hpp"
+#include "actors/metrics_actor.hpp"
 #include "actors/views.hpp"
 
 #include "domain/timestamp.hpp"
@@ -104,10 +105,13 @@ caf::result<rendered> change(self_pointer self, domain::product_id id,
 
 catalogue_actor::behavior_type catalogue(catalogue_actor::stateful_pointer<catalogue_state> self,
                                          database_actor db, std::vector<domain::location> locations,
-                                         std::vector<location_actor> holders) {
+                                         std::vector<location_actor> holders,
+                                         metrics_link metrics) {
   self->state.rendered_stores = render_stores(locations);
   self->state.db = db;
   self->state.holders = std::move(holders);
+  self->state.metrics = std::move(metrics);
+  start_flushing(self, self->state.metrics.every);
   // await: nothing is served before the catalogue is in memory.
   self->request(db, caf::infinite, load_atom_v, products_atom_v)
       .await(
@@ -147,6 +151,11 @@ catalogue_actor::behavior_type catalogue(catalogue_actor::stateful_pointer<catal
         return change(self, id, patch);
       },
       [](ready_atom) { return true; },
+      [self](caf::tick_atom) {
+        auto& metrics = self->state.metrics;
+        self->send(metrics.sink, actor_stats{actor_kind::catalogue, 0, self->mailbox().size(), {}});
+        schedule_flush(self, metrics.every);
+      },
   };
 }
 

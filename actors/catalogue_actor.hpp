@@ -23,12 +23,14 @@ struct catalogue_state {
   database_actor db;
   /// Every store and the logistics centre: told of new products and prices.
   std::vector<location_actor> holders;
+  metrics_link metrics;
   static inline const char* name = "catalogue";
 };
 
-/// Loads the products through `db` before it serves anything.
+/// Loads the products through `db` before it serves anything. Sends its
+/// mailbox depth to `metrics` every flush interval.
 catalogue_actor::behavior_type catalogue(catalogue_actor::stateful_pointer<catalogue_state> self,
                                          database_actor db, std::vector<domain::location> locations,
-                                         std::vector<location_actor> holders);
+                                         std::vector<location_actor> holders, metrics_link metrics);
 
 } // namespace comptoir::actors

@@ -17,11 +17,30 @@ namespace comptoir::actors {
 
 namespace {
 
+/// Counts its session as busy while it lives.
+class busy_while {
+public:
+  explicit busy_while(const busy_sessions& busy) : busy_{busy.get()} {
+    if (busy_ != nullptr)
+      busy_->fetch_add(1, std::memory_order_relaxed);
+  }
+  ~busy_while() {
+    if (busy_ != nullptr)
+      busy_->fetch_sub(1, std::memory_order_relaxed);
+  }
+  busy_while(const busy_while&) = delete;
+  busy_while& operator=(const busy_while&) = delete;
+
+private:
+  std::atomic<std::int64_t>* busy_;
+};
+
 /// Runs `work` on the session; a database failure becomes `unavailable`
 /// instead of an exception that would kill the actor.
 template <class Work>
 auto attempt(database_state& state, const char* what, Work work)
     -> caf::expected<decltype(work(*state.session))> {
+  busy_while in_use{state.busy};
   try {
     return work(*state.session);
   } catch (const std::exception& e) {
@@ -45,8 +64,9 @@ database_state::database_state() = default;
 database_state::~database_state() = default;
 
 database_actor::behavior_type database(database_actor::stateful_pointer<database_state> self,
-                                       persistence::database_url url) {
+                                       persistence::database_url url, busy_sessions busy) {
   self->state.kind = url.kind;
+  self->state.busy = std::move(busy);
   try {
     self->state.session = persistence::open_session(url);
   } catch (const std::exception& e) {
@@ -193,6 +213,7 @@ database_actor::behavior_type database(database_actor::stateful_pointer<database
         });
       },
       [self](ping_atom) -> bool {
+        busy_while in_use{self->state.busy};
         auto& db = *self->state.session;
         if (persistence::ping(db))
           return true;

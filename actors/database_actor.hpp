@@ -1,6 +1,7 @@
 #pragma once
 // The actor that runs one owner's SQL on a thread and a database session of its own.
 
+#include "actors/metrics_actor.hpp"
 #include "actors/protocol.hpp"
 #include "persistence/database_url.hpp"
 
@@ -27,11 +28,14 @@ struct database_state {
   // Kept from call to call: it keeps its prepared commit statement (after
   // `session`, so that it goes first).
   std::unique_ptr<persistence::sale_repository> sales;
+  /// The sessions of this one's role in use, held while a handler runs;
+  /// null for a session the metrics do not count.
+  busy_sessions busy;
   static inline const char* name = "database";
 };
 
 /// Spawn it `caf::detached`: every handler blocks on the database.
 database_actor::behavior_type database(database_actor::stateful_pointer<database_state> self,
-                                       persistence::database_url url);
+                                       persistence::database_url url, busy_sessions busy);
 
 } // namespace comptoir::actors

@@ -18,7 +18,8 @@ struct api_call {
 };
 
 /// One long-lived actor: HTTP threads enqueue `api_call`s without blocking.
-caf::behavior frontend(caf::event_based_actor* self, worker_actor workers);
+/// Sends its mailbox depth to `metrics` every flush interval.
+caf::behavior frontend(caf::event_based_actor* self, worker_actor workers, metrics_link metrics);
 
 } // namespace comptoir::actors
 

@@ -1,12 +1,14 @@
 #include "actors/hq_actor.hpp"
 
 #include "actors/fan_out.hpp"
+#include "actors/metrics_actor.hpp"
 #include "actors/views.hpp"
 #include "domain/aggregates.hpp"
 #include "domain/timestamp.hpp"
 
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
+
+#include <utility>
 
 namespace comptoir::actors {
 
@@ -18,16 +20,32 @@ using cache_key = std::pair<std::string, std::string>;
 
 constexpr auto gather_timeout = std::chrono::seconds{10};
 
+/// The dashboard is cached under ("dashboard", day), reports under their window.
+cache_delta& counts_of(hq_state& state, const cache_key& key) {
+  return key.first == "dashboard" ? state.dashboards : state.reports;
+}
+
+/// Drops the entries `drop` selects, counting them as invalidated.
+template <class Predicate> void drop_if(hq_state& state, Predicate drop) {
+  std::erase_if(state.cache, [&](const auto& entry) {
+    if (!drop(entry))
+      return false;
+    ++counts_of(state, entry.first).invalidations;
+    return true;
+  });
+}
+
 /// Drops the expired entries, and the oldest one if none had expired.
 void evict(hq_state& state, std::chrono::steady_clock::time_point now) {
   auto before = state.cache.size();
-  std::erase_if(state.cache, [&](const auto& entry) {
-    return now - entry.second.made >= state.settings.cache_ttl;
-  });
-  if (state.cache.size() == before)
-    state.cache.erase(std::ranges::min_element(
-        state.cache, {}, [](const auto& entry) { return entry.second.made; }));
-  state.counters.invalidations += before - state.cache.size();
+  drop_if(state,
+          [&](const auto& entry) { return now - entry.second.made >= state.settings.cache_ttl; });
+  if (state.cache.size() == before) {
+    auto oldest = std::ranges::min_element(state.cache, {},
+                                           [](const auto& entry) { return entry.second.made; });
+    ++counts_of(state, oldest->first).invalidations;
+    state.cache.erase(oldest);
+  }
 }
 
 /// Serves `key` from the cache while fresh; otherwise asks every store for its
@@ -39,10 +57,10 @@ caf::result<rendered> serve(self_pointer self, cache_key key, std::string from_d
   auto now = std::chrono::steady_clock::now();
   if (auto found = state.cache.find(key);
       found != state.cache.end() && now - found->second.made < state.settings.cache_ttl) {
-    ++state.counters.hits;
+    ++counts_of(state, key).hits;
     return found->second.view;
   }
-  ++state.counters.misses;
+  ++counts_of(state, key).misses;
   auto promise = self->make_response_promise<rendered>();
   auto generation = state.generation;
   fan_out<domain::store_summary>(
@@ -67,20 +85,28 @@ caf::result<rendered> serve(self_pointer self, cache_key key, std::string from_d
   return promise;
 }
 
+/// Sends the metrics actor its mailbox depth and the cache counts since the last flush.
+void report(self_pointer self) {
+  auto& state = self->state;
+  actor_stats stats{actor_kind::hq,
+                    0,
+                    self->mailbox().size(),
+                    {std::exchange(state.reports, cache_delta{cache_kind::report}),
+                     std::exchange(state.dashboards, cache_delta{cache_kind::dashboard})}};
+  self->send(state.metrics.sink, std::move(stats));
+}
+
 } // namespace
 
 hq_actor::behavior_type hq(hq_actor::stateful_pointer<hq_state> self,
-                           std::vector<store_actor> stores, hq_settings settings) {
+                           std::vector<store_actor> stores, hq_settings settings,
+                           metrics_link metrics) {
   self->state.stores = std::move(stores);
   self->state.settings = settings;
+  self->state.metrics = std::move(metrics);
   for (const auto& store : self->state.stores)
     self->send(store, subscribe_atom_v, caf::actor_cast<caf::actor>(self));
-  self->set_exit_handler([self](caf::exit_msg& msg) {
-    const auto& counters = self->state.counters;
-    spdlog::info("hq: report cache {} hits, {} misses, {} invalidations", counters.hits,
-                 counters.misses, counters.invalidations);
-    self->quit(msg.reason);
-  });
+  start_flushing(self, self->state.metrics.every);
   return {
       [self](report_atom, std::string& from_day, std::string& to_day) {
         return serve(self, {from_day, to_day}, from_day, to_day, {},
@@ -99,12 +125,13 @@ hq_actor::behavior_type hq(hq_actor::stateful_pointer<hq_state> self,
       [self](invalidate_atom) {
         auto& state = self->state;
         ++state.generation;
-        if (!state.cache.empty()) {
-          state.counters.invalidations += state.cache.size();
-          state.cache.clear();
-        }
+        drop_if(state, [](const auto&) { return true; });
       },
       [](ready_atom) { return true; },
+      [self](caf::tick_atom) {
+        report(self);
+        schedule_flush(self, self->state.metrics.every);
+      },
   };
 }
 

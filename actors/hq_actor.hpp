@@ -32,13 +32,6 @@ struct cached_view {
   std::chrono::steady_clock::time_point made;
 };
 
-/// Hits, misses and invalidations of the report cache.
-struct cache_counters {
-  std::uint64_t hits = 0;
-  std::uint64_t misses = 0;
-  std::uint64_t invalidations = 0;
-};
-
 struct hq_state {
   std::vector<store_actor> stores;
   hq_settings settings;
@@ -46,11 +39,16 @@ struct hq_state {
   std::map<std::pair<std::string, std::string>, cached_view> cache;
   /// Bumped by every invalidation: the ETag of reports and dashboards.
   std::uint64_t generation = 1;
-  cache_counters counters;
+  metrics_link metrics;
+  /// Counts since the last flush to the metrics actor.
+  cache_delta reports{cache_kind::report};
+  cache_delta dashboards{cache_kind::dashboard};
   static inline const char* name = "hq";
 };
 
+/// Sends its mailbox depth and cache counts to `metrics` every flush interval.
 hq_actor::behavior_type hq(hq_actor::stateful_pointer<hq_state> self,
-                           std::vector<store_actor> stores, hq_settings settings);
+                           std::vector<store_actor> stores, hq_settings settings,
+                           metrics_link metrics);
 
 } // namespace comptoir::actors

@@ -2,6 +2,7 @@
 // Spawns, waits for and stops the actors of one Comptoir node.
 
 #include "actors/hq_actor.hpp"
+#include "actors/metrics_actor.hpp"
 #include "actors/protocol.hpp"
 #include "actors/store_actor.hpp"
 #include "actors/warehouse_actor.hpp"
@@ -11,7 +12,9 @@
 #include <caf/actor.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace comptoir::actors {
@@ -23,6 +26,8 @@ struct node {
   worker_actor workers;
   /// Accepts `api_call`s from the HTTP layer.
   caf::actor frontend;
+  /// Answers `(get_atom, metrics_atom)` with the Prometheus text exposition.
+  metrics_actor metrics;
   /// Every long-lived actor, for shutdown.
   std::vector<caf::actor> actors;
 };
@@ -35,6 +40,17 @@ struct node_settings {
   store_settings store;
   warehouse_settings warehouse;
   hq_settings head_office;
+  /// Where the metrics go; shared with the HTTP layer's own families. A
+  /// fresh one when null.
+  std::shared_ptr<prometheus::Registry> registry;
+  /// Run by the metrics actor before every scrape and every flush interval.
+  std::vector<std::function<void()>> collectors;
+  /// How often every actor sends its stats to the metrics actor.
+  std::chrono::milliseconds flush_interval{1'000};
+  /// Only reported (comptoir_scheduler_threads): the actor system is the caller's.
+  std::size_t scheduler_threads = 1;
+  /// comptoir_build_info's `version`.
+  std::string version;
 };
 
 /// Spawns the catalogue, one actor per location (with a database writer

@@ -17,7 +17,10 @@
 #include <caf/type_id.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -61,6 +64,90 @@ typename Inspector::result_type inspect(Inspector& f, return_request& x) {
   return f(x.sale_id, x.lines, x.idempotency_key, x.fingerprint);
 }
 
+// -- metrics: what actors send the metrics actor once per flush interval ------
+
+/// The actors whose mailbox depth is sampled (label `actor`).
+enum class actor_kind : std::uint8_t { frontend, worker, store, warehouse, catalogue, hq };
+
+/// The caches counted (label `cache`).
+enum class cache_kind : std::uint8_t { stock_view, report, dashboard };
+
+/// One cache's counts since the last flush.
+struct cache_delta {
+  cache_kind cache = cache_kind::stock_view;
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::uint64_t invalidations = 0;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, cache_delta& x) {
+  return f(x.cache, x.hits, x.misses, x.invalidations);
+}
+
+/// Observations of a histogram since the last flush: `counts[i]` holds those
+/// in (bounds[i-1], bounds[i]] (not cumulative), the last one those above every
+/// bound; `sum` adds them all up. Empty `counts`: nothing observed.
+struct histogram_delta {
+  std::vector<std::uint64_t> counts;
+  double sum = 0;
+
+  void observe(const std::vector<double>& bounds, double value) {
+    if (counts.empty())
+      counts.resize(bounds.size() + 1);
+    auto bucket = std::ranges::lower_bound(bounds, value) - bounds.begin();
+    ++counts[static_cast<std::size_t>(bucket)];
+    sum += value;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, histogram_delta& x) {
+  return f(x.counts, x.sum);
+}
+
+/// Upper bounds of `comptoir_commit_batch_size`: 1, 2, 4 ... 512.
+inline const std::vector<double> batch_size_bounds{1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+
+/// Upper bounds of `comptoir_commit_duration_seconds`: 100 µs ... 10 s.
+inline const std::vector<double> commit_duration_bounds{
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+    0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+
+/// An actor's mailbox depth at the flush, and its caches' counts since the last.
+struct actor_stats {
+  actor_kind actor = actor_kind::frontend;
+  /// The worker's index, the logistics centre's location id, 0 for the others.
+  std::int64_t id = 0;
+  std::uint64_t mailbox = 0;
+  std::vector<cache_delta> caches;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, actor_stats& x) {
+  return f(x.actor, x.id, x.mailbox, x.caches);
+}
+
+/// A store's flush: gauges sampled now, and deltas since its last flush.
+struct store_stats {
+  domain::location_id store;
+  std::uint64_t mailbox = 0;
+  /// Writes per transaction, over `batch_size_bounds`.
+  histogram_delta batch_sizes;
+  /// Seconds per transaction, database round trip included, over `commit_duration_bounds`.
+  histogram_delta commit_seconds;
+  std::uint64_t sales = 0;
+  std::int64_t revenue_cents = 0;
+  std::uint64_t returns = 0;
+  std::int64_t refund_cents = 0;
+  cache_delta stock_view;
+  /// Open alerts by kind, every kind present.
+  std::map<domain::alert_kind, std::uint64_t> open_alerts;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, store_stats& x) {
+  return f(x.store, x.mailbox, x.batch_sizes, x.commit_seconds, x.sales, x.revenue_cents, x.returns,
+           x.refund_cents, x.stock_view, x.open_alerts);
+}
+
 } // namespace comptoir::actors
 
 // -- type ids and atoms -------------------------------------------------------
@@ -95,6 +182,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(comptoir, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::product_totals))
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::window_totals))
   CAF_ADD_TYPE_ID(comptoir, (comptoir::domain::store_summary))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::actors::actor_stats))
+  CAF_ADD_TYPE_ID(comptoir, (comptoir::actors::store_stats))
 
   CAF_ADD_ATOM(comptoir, comptoir::actors, alerts_atom, "alerts")
   CAF_ADD_ATOM(comptoir, comptoir::actors, approve_atom, "approve")
@@ -106,6 +195,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(comptoir, caf::first_custom_type_id)
   CAF_ADD_ATOM(comptoir, comptoir::actors, list_atom, "list")
   CAF_ADD_ATOM(comptoir, comptoir::actors, load_atom, "load")
   CAF_ADD_ATOM(comptoir, comptoir::actors, locate_atom, "locate")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, metrics_atom, "metrics")
   CAF_ADD_ATOM(comptoir, comptoir::actors, patch_atom, "patch")
   CAF_ADD_ATOM(comptoir, comptoir::actors, ping_atom, "ping")
   CAF_ADD_ATOM(comptoir, comptoir::actors, prices_atom, "prices")
@@ -194,7 +284,9 @@ using catalogue_actor = caf::typed_actor<
     caf::replies_to<caf::put_atom, domain::product>::with<rendered>,
     // Change; answers once every store sells at the new price.
     caf::replies_to<patch_atom, domain::product_id, domain::product_patch>::with<rendered>,
-    caf::replies_to<ready_atom>::with<bool>>;
+    caf::replies_to<ready_atom>::with<bool>,
+    // Sent to itself every flush interval: report to the metrics actor.
+    caf::reacts_to<caf::tick_atom>>;
 
 /// Owns the stock of one location (stores and the logistics centre extend it).
 /// The flag asks for the items below their reorder point only.
@@ -219,7 +311,9 @@ using store_actor = location_actor::extend<
     caf::replies_to<report_atom, std::string, std::string, std::vector<std::string>,
                     std::int64_t>::with<domain::store_summary>,
     // The head office: told after every committed change of sales or stock.
-    caf::reacts_to<subscribe_atom, caf::actor>>;
+    caf::reacts_to<subscribe_atom, caf::actor>,
+    // Sent to itself every flush interval: report to the metrics actor.
+    caf::reacts_to<caf::tick_atom>>;
 
 /// The head office: the consolidated report and the dashboard, gathered from
 /// every store and cached until a store changes or the TTL runs out.
@@ -227,7 +321,9 @@ using hq_actor = caf::typed_actor<
     // From day, to day (exclusive); empty for unbounded.
     caf::replies_to<report_atom, std::string, std::string>::with<rendered>,
     caf::replies_to<dashboard_atom>::with<rendered>, caf::reacts_to<invalidate_atom>,
-    caf::replies_to<ready_atom>::with<bool>>;
+    caf::replies_to<ready_atom>::with<bool>,
+    // Sent to itself every flush interval: report to the metrics actor.
+    caf::reacts_to<caf::tick_atom>>;
 
 /// Owns the logistics centre: its stock and the approval of restock requests.
 using warehouse_actor = location_actor::extend<
@@ -238,7 +334,9 @@ using warehouse_actor = location_actor::extend<
     caf::replies_to<approve_atom, std::string, std::string>::with<rendered>,
     caf::replies_to<reject_atom, std::string>::with<rendered>,
     // Sent to itself: try again to land an approved transfer at its store.
-    caf::reacts_to<fulfil_atom, domain::restock_request>>;
+    caf::reacts_to<fulfil_atom, domain::restock_request>,
+    // Sent to itself every flush interval: report to the metrics actor.
+    caf::reacts_to<caf::tick_atom>>;
 
 /// A stateless worker of the pool the frontend dispatches to: it finds the
 /// owner of the data a request needs and asks it.
@@ -265,6 +363,23 @@ using worker_actor = caf::typed_actor<
     caf::replies_to<return_atom, domain::principal, return_request>::with<rendered>,
     caf::replies_to<caf::get_atom, sale_atom, domain::principal, std::string>::with<rendered>,
     caf::replies_to<list_atom, domain::sales_query>::with<rendered>,
-    caf::replies_to<ready_atom>::with<bool>>;
+    caf::replies_to<ready_atom>::with<bool>,
+    // Sent to itself (not through the pool) every flush interval: report to
+    // the metrics actor.
+    caf::reacts_to<caf::tick_atom>>;
+
+/// Owns the node's Prometheus registry. Actors send it their stats once per
+/// flush interval; a scrape gets the text exposition.
+using metrics_actor =
+    caf::typed_actor<caf::reacts_to<actor_stats>, caf::reacts_to<store_stats>,
+                     caf::replies_to<caf::get_atom, metrics_atom>::with<std::string>,
+                     // Sent to itself every flush interval: run the collectors.
+                     caf::reacts_to<caf::tick_atom>>;
+
+/// Where a long-lived actor sends its stats, and how often.
+struct metrics_link {
+  metrics_actor sink;
+  std::chrono::milliseconds every{1'000};
+};
 
 } // namespace comptoir::actors

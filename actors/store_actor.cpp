@@ -1,6 +1,7 @@
 #include "actors/store_actor.hpp"
 
 #include "actors/errors.hpp"
+#include "actors/metrics_actor.hpp"
 #include "actors/views.hpp"
 #include "domain/basket.hpp"
 #include "domain/timestamp.hpp"
@@ -9,34 +10,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <bit>
+#include <utility>
 
 namespace comptoir::actors {
-
-// -- batch histogram ----------------------------------------------------------
-
-void batch_histogram::record(std::size_t size) {
-  auto bucket = static_cast<std::size_t>(std::bit_width(size)) - 1;
-  ++buckets[std::min(bucket, buckets.size() - 1)];
-}
-
-std::string batch_histogram::describe() const {
-  std::string text;
-  for (std::size_t i = 0; i < buckets.size(); ++i) {
-    if (buckets[i] == 0)
-      continue;
-    auto low = std::size_t{1} << i;
-    if (!text.empty())
-      text += ' ';
-    text += std::to_string(low);
-    if (i + 1 == buckets.size())
-      text += "+";
-    else if (low > 1)
-      text += "-" + std::to_string(2 * low - 1);
-    text += ':' + std::to_string(buckets[i]);
-  }
-  return text.empty() ? "none" : text;
-}
 
 namespace {
 
@@ -228,10 +204,14 @@ void committed(self_pointer self, std::vector<pending_write>& writes,
     if (write.is_sale) {
       state.ledger.commit_sale(write.stock_lines);
       state.sales.add_sale(write.sale.sale);
+      ++state.stats.sales;
+      state.stats.revenue_cents += write.sale.sale.total_cents;
     } else {
       state.ledger.commit_return(write.stock_lines);
       state.sales.add_return(write.taken_back.record, write.sold_lines);
       forget_pending_return(state, write);
+      ++state.stats.returns;
+      state.stats.refund_cents += write.taken_back.record.refund_cents;
     }
     if (!write.key_slot.empty())
       remember_key(state, write.is_sale ? write.sale.key : write.taken_back.key);
@@ -261,6 +241,14 @@ void failed(self_pointer self, std::vector<pending_write>& writes, const caf::er
   resync_after_failure(self);
 }
 
+/// One transaction answered (committed or not), `started` when it was sent.
+void record_commit(store_state& state, std::size_t writes,
+                   std::chrono::steady_clock::time_point started) {
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  state.stats.batch_sizes.observe(batch_size_bounds, static_cast<double>(writes));
+  state.stats.commit_seconds.observe(commit_duration_bounds, took.count());
+}
+
 /// Sends the oldest accepted writes, up to max_batch, in one transaction.
 void flush(self_pointer self) {
   auto& state = self->state;
@@ -281,12 +269,19 @@ void flush(self_pointer self) {
     state.queue.pop_front();
   }
   state.committing = true;
-  state.batches.record(count);
+  auto started = std::chrono::steady_clock::now();
   // No timeout: answering before the database has would risk a commit that
   // lands after the client was told it failed.
   self->request(state.db, caf::infinite, commit_atom_v, std::move(batch))
-      .then([self, writes](domain::batch_result& result) { committed(self, *writes, result); },
-            [self, writes](caf::error& err) { failed(self, *writes, err); });
+      .then(
+          [self, writes, started](domain::batch_result& result) {
+            record_commit(self->state, writes->size(), started);
+            committed(self, *writes, result);
+          },
+          [self, writes, started](caf::error& err) {
+            record_commit(self->state, writes->size(), started);
+            failed(self, *writes, err);
+          });
 }
 
 void resync_after_failure(self_pointer self) {
@@ -431,14 +426,29 @@ void purge_keys(self_pointer self) {
             });
 }
 
+/// Sends the metrics actor what happened since the last flush.
+void report(self_pointer self) {
+  auto& state = self->state;
+  auto stats = std::exchange(state.stats, store_stats{});
+  stats.store = state.where.id;
+  stats.mailbox = self->mailbox().size();
+  stats.stock_view = stock_view_delta(state.rendered_stock, state.flushed_view);
+  stats.open_alerts = {{domain::alert_kind::low_stock, 0}, {domain::alert_kind::out_of_stock, 0}};
+  for (const auto& [key, alert] : state.alerts)
+    ++stats.open_alerts[key.second];
+  self->send(state.metrics.sink, std::move(stats));
+}
+
 } // namespace
 
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self, database_actor db,
-                                 domain::location where, store_settings settings) {
+                                 domain::location where, store_settings settings,
+                                 metrics_link metrics) {
   auto& state = self->state;
   state.where = std::move(where);
   state.db = db;
   state.settings = settings;
+  state.metrics = std::move(metrics);
   auto fail_start = [self](const caf::error& err) {
     spdlog::error("store {}: cannot load its state: {}", self->state.where.id.value,
                   to_string(err));
@@ -490,14 +500,7 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
           },
           fail_start);
   self->delayed_send(self, std::chrono::hours{1}, purge_atom_v);
-  self->set_exit_handler([self](caf::exit_msg& msg) {
-    auto& state = self->state;
-    spdlog::info("store {}: commits by batch size: {}", state.where.id.value,
-                 state.batches.describe());
-    spdlog::info("store {}: stock view cache {} hits, {} misses", state.where.id.value,
-                 state.rendered_stock.hits(), state.rendered_stock.misses());
-    self->quit(msg.reason);
-  });
+  start_flushing(self, state.metrics.every);
   return {
       [self](caf::get_atom, stock_atom, bool below_reorder_only) {
         auto& state = self->state;
@@ -575,6 +578,10 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       [self](purge_atom) {
         purge_keys(self);
         self->delayed_send(self, std::chrono::hours{1}, purge_atom_v);
+      },
+      [self](caf::tick_atom) {
+        report(self);
+        schedule_flush(self, self->state.metrics.every);
       },
   };
 }

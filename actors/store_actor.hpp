@@ -10,7 +10,6 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
-#include <array>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -55,13 +54,6 @@ struct known_key {
   std::vector<caf::typed_response_promise<rendered>> waiting;
 };
 
-/// Commits per batch size: [1], [2,3], [4,7], ..., [256, inf).
-struct batch_histogram {
-  std::array<std::uint64_t, 9> buckets{};
-  void record(std::size_t size);
-  std::string describe() const;
-};
-
 struct store_state {
   domain::location where;
   database_actor db;
@@ -73,7 +65,6 @@ struct store_state {
 
   std::deque<pending_write> queue;
   bool committing = false;
-  batch_histogram batches;
 
   /// Keys of committed writes, by slot ("scope\nkey").
   std::unordered_map<std::string, known_key> keys;
@@ -92,12 +83,19 @@ struct store_state {
   /// Open alerts, at most one per product and kind.
   std::map<std::pair<domain::product_id, domain::alert_kind>, domain::stock_alert> alerts;
 
+  metrics_link metrics;
+  /// Commits, sales and returns since the last flush to the metrics actor.
+  store_stats stats;
+  /// `rendered_stock`'s totals at the last flush.
+  cache_delta flushed_view;
+
   static inline const char* name = "store";
 };
 
 /// Loads the store's stock, prices and recent keys through `db` before it
-/// serves anything.
+/// serves anything. Sends its stats to `metrics` every flush interval.
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self, database_actor db,
-                                 domain::location where, store_settings settings);
+                                 domain::location where, store_settings settings,
+                                 metrics_link metrics);
 
 } // namespace comptoir::actors

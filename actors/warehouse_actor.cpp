@@ -1,6 +1,7 @@
 #include "actors/warehouse_actor.hpp"
 
 #include "actors/errors.hpp"
+#include "actors/metrics_actor.hpp"
 #include "domain/timestamp.hpp"
 
 #include <caf/all.hpp>
@@ -224,12 +225,13 @@ caf::result<rendered> create(self_pointer self, domain::location_id store,
 warehouse_actor::behavior_type
 warehouse(warehouse_actor::stateful_pointer<warehouse_state> self, database_actor db,
           domain::location where, std::unordered_map<domain::location_id, store_actor> stores,
-          warehouse_settings settings) {
+          warehouse_settings settings, metrics_link metrics) {
   auto& state = self->state;
   state.where = std::move(where);
   state.db = db;
   state.stores = std::move(stores);
   state.settings = settings;
+  state.metrics = std::move(metrics);
   auto fail_start = [self](const caf::error& err) {
     spdlog::error("warehouse: cannot load its state: {}", to_string(err));
     self->quit(err);
@@ -263,6 +265,7 @@ warehouse(warehouse_actor::stateful_pointer<warehouse_state> self, database_acto
               }
           },
           fail_start);
+  start_flushing(self, state.metrics.every);
   return {
       [self](caf::get_atom, stock_atom, bool below_reorder_only) {
         auto& state = self->state;
@@ -284,6 +287,15 @@ warehouse(warehouse_actor::stateful_pointer<warehouse_state> self, database_acto
       [self](fulfil_atom, domain::restock_request& request) {
         self->state.in_progress.insert(request.id);
         land(self, std::move(request), std::nullopt);
+      },
+      [self](caf::tick_atom) {
+        auto& state = self->state;
+        actor_stats stats{actor_kind::warehouse,
+                          state.where.id.value,
+                          self->mailbox().size(),
+                          {stock_view_delta(state.rendered_stock, state.flushed_view)}};
+        self->send(state.metrics.sink, std::move(stats));
+        schedule_flush(self, state.metrics.every);
       },
   };
 }

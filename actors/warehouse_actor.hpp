@@ -37,14 +37,18 @@ struct warehouse_state {
   std::unordered_set<std::string> in_progress;
   /// Idempotency-Keys of approvals: key -> request id.
   std::unordered_map<std::string, std::string> approval_keys;
+  metrics_link metrics;
+  /// `rendered_stock`'s totals at the last flush.
+  cache_delta flushed_view;
   static inline const char* name = "warehouse";
 };
 
 /// Loads the centre's stock and recent approval keys through `db`, then lands
 /// every transfer left in transit (approved, not yet fulfilled) at its store.
+/// Sends its stats to `metrics` every flush interval.
 warehouse_actor::behavior_type
 warehouse(warehouse_actor::stateful_pointer<warehouse_state> self, database_actor db,
           domain::location where, std::unordered_map<domain::location_id, store_actor> stores,
-          warehouse_settings settings);
+          warehouse_settings settings, metrics_link metrics);
 
 } // namespace comptoir::actors

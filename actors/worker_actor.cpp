@@ -3,6 +3,7 @@
 #include "actors/errors.hpp"
 
 #include "actors/fan_out.hpp"
+#include "actors/metrics_actor.hpp"
 #include "actors/views.hpp"
 
 #include <caf/actor_pool.hpp>
@@ -21,7 +22,9 @@ constexpr auto read_timeout = std::chrono::seconds{30};
 } // namespace
 
 worker_actor::behavior_type worker(worker_actor::pointer self,
-                                   std::shared_ptr<const directory> owners) {
+                                   std::shared_ptr<const directory> owners, metrics_link metrics,
+                                   std::int64_t index) {
+  start_flushing(self, metrics.every);
   // Workers delegate: the owner answers the original requester directly.
   return {
       [self, owners](caf::get_atom, domain::product_id id) {
@@ -151,13 +154,19 @@ worker_actor::behavior_type worker(worker_actor::pointer self,
         return promise;
       },
       [self, owners](ready_atom) { return self->delegate(owners->probe, ping_atom_v); },
+      [self, metrics, index](caf::tick_atom) {
+        self->send(metrics.sink,
+                   actor_stats{actor_kind::worker, index, self->mailbox().size(), {}});
+        schedule_flush(self, metrics.every);
+      },
   };
 }
 
 worker_actor spawn_worker_pool(caf::actor_system& sys, std::size_t size,
-                               std::shared_ptr<const directory> owners) {
-  auto spawn_one = [&sys, owners] {
-    return caf::actor_cast<caf::actor>(sys.spawn(worker, owners));
+                               std::shared_ptr<const directory> owners, metrics_link metrics) {
+  auto next_index = std::make_shared<std::int64_t>(0);
+  auto spawn_one = [&sys, owners, metrics, next_index] {
+    return caf::actor_cast<caf::actor>(sys.spawn(worker, owners, metrics, (*next_index)++));
   };
   auto pool = caf::actor_pool::make(sys.dummy_execution_unit(), size, spawn_one,
                                     caf::actor_pool::round_robin());

@@ -23,11 +23,14 @@ struct directory {
   hq_actor head_office;
 };
 
+/// Worker `index` of the pool: sends its mailbox depth to `metrics` every
+/// flush interval.
 worker_actor::behavior_type worker(worker_actor::pointer self,
-                                   std::shared_ptr<const directory> owners);
+                                   std::shared_ptr<const directory> owners, metrics_link metrics,
+                                   std::int64_t index);
 
-/// `size` workers behind one handle, round robin.
+/// `size` workers behind one handle, round robin, numbered from 0.
 worker_actor spawn_worker_pool(caf::actor_system& sys, std::size_t size,
-                               std::shared_ptr<const directory> owners);
+                               std::shared_ptr<const directory> owners, metrics_link metrics);
 
 } // namespace comptoir::actors

@@ -16,6 +16,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <prometheus/registry.h>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
@@ -181,6 +182,12 @@ int serve(const config::settings& settings, const persistence::database_url& url
   }
   auto signals = block_stop_signals();
 
+  // Every metric of /metrics: the actors' and the HTTP layer's. Declared
+  // before the actor system, whose destructor waits for the metrics actor
+  // that drains the listener's counts.
+  auto registry = std::make_shared<prometheus::Registry>();
+  net::http_metrics http_counts{*registry};
+
   caf::actor_system_config caf_config;
   caf_config.add_message_types<caf::id_block::comptoir>();
   caf_config.set("scheduler.max-threads", settings.actors.scheduler_threads);
@@ -198,6 +205,11 @@ int serve(const config::settings& settings, const persistence::database_url& url
     node_config.warehouse = {key_retention, settings.faults.exit_between_transfer_sides};
     node_config.head_office.cache_ttl = settings.reports.cache_ttl;
     node_config.head_office.overstock_multiple = settings.reports.overstock_multiple;
+    node_config.registry = registry;
+    node_config.collectors = {[&http_counts] { http_counts.flush(); }};
+    node_config.flush_interval = settings.metrics.flush_interval;
+    node_config.scheduler_threads = settings.actors.scheduler_threads;
+    node_config.version = COMPTOIR_VERSION;
     running = actors::start_node(system, node_config, locations);
   } catch (const std::invalid_argument& e) {
     spdlog::critical("cannot serve this database: {}", e.what());
@@ -210,6 +222,7 @@ int serve(const config::settings& settings, const persistence::database_url& url
   }
 
   net::api handler{running.frontend,
+                   caf::actor_cast<caf::actor>(running.metrics),
                    std::move(*tokens),
                    settings.actors.request_timeout,
                    {settings.sales.max_lines, settings.sales.max_quantity},
@@ -227,12 +240,13 @@ int serve(const config::settings& settings, const persistence::database_url& url
   listen.max_connections = settings.http.max_connections;
   listen.max_pipelined = settings.http.max_pipelined;
   listen.max_in_flight = settings.http.max_in_flight;
+  listen.access_log = settings.access_log;
   raise_open_file_limit(settings.http.max_connections);
   std::optional<net::http_server> server;
   try {
     server.emplace(listen, [&handler](net::request incoming, net::responder reply) {
       handler.handle(std::move(incoming), std::move(reply));
-    });
+    }, http_counts);
   } catch (const std::runtime_error& e) {
     spdlog::critical("{}", e.what());
     actors::stop_node(system, running);

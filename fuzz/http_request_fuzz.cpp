@@ -110,7 +110,9 @@ void build_harness() {
       },
       state);
   state->scheduler->run();
-  state->api = std::make_unique<net::api>(state->frontend, net::authenticator{net::demo_grants()},
+  // No metrics actor: /metrics answers 503, as a node without one would.
+  state->api = std::make_unique<net::api>(state->frontend, caf::actor{},
+                                          net::authenticator{net::demo_grants()},
                                           std::chrono::milliseconds{5'000},
                                           domain::basket_limits{100, 10'000});
 }

@@ -80,6 +80,13 @@ auto read_page(const split_target& target, std::vector<field_error>& errors, Dec
   return result;
 }
 
+/// What the metrics and the access log say of a request besides its status.
+struct request_labels {
+  std::string_view route = "unmatched";
+  std::int64_t store = 0;
+  std::string_view role;
+};
+
 /// A problem whose body gains `member` (a JSON value given as text).
 response problem_with(unsigned status, std::string_view detail, const std::string& request_id,
                       std::string_view member, const std::string& json_value) {
@@ -135,6 +142,7 @@ struct api::impl {
   caf::duration timeout;
   domain::basket_limits limits;
   cors_policy cors;
+  caf::actor metrics;
   router routes = router::comptoir_routes();
   /// Makes ETags differ across restarts, when versions start again.
   std::string boot_id = std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() ^
@@ -196,11 +204,34 @@ struct api::impl {
         [](actors::rendered& view) { return json_created(std::move(view.body)); }, xs...);
   }
 
+  /// Answers with the metrics actor's text exposition.
+  void scrape(responder reply, const std::string& request_id) const {
+    if (!metrics)
+      return reply(unavailable("Metrics are not collected on this node.", request_id,
+                               "no metrics actor"));
+    caf::anon_send(frontend, actors::api_call{[metrics = metrics, timeout = timeout,
+                                               reply = std::move(reply), request_id](
+                                                  caf::event_based_actor* self,
+                                                  const actors::worker_actor&) {
+                     self->request(metrics, timeout, caf::get_atom_v, actors::metrics_atom_v)
+                         .then(
+                             [reply](std::string& text) {
+                               response answer;
+                               answer.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                               answer.body = std::move(text);
+                               reply(std::move(answer));
+                             },
+                             [reply, request_id](caf::error& err) {
+                               reply(problem_from(err, "", request_id));
+                             });
+                   }});
+  }
+
   /// The lines of a sale or return body, or the 400/422 problem that answers it.
   std::variant<std::vector<domain::basket_line>, response>
   read_lines(const request& incoming) const;
 
-  void handle(request& incoming, responder& reply) const;
+  void handle(request& incoming, responder& reply, request_labels& labels) const;
 };
 
 std::variant<std::vector<domain::basket_line>, response>
@@ -221,7 +252,7 @@ api::impl::read_lines(const request& incoming) const {
   return std::move(decoded.lines);
 }
 
-void api::impl::handle(request& incoming, responder& reply) const {
+void api::impl::handle(request& incoming, responder& reply, request_labels& labels) const {
   const auto& id = incoming.request_id;
   auto target = split(incoming.target);
   if (!target)
@@ -245,10 +276,13 @@ void api::impl::handle(request& incoming, responder& reply) const {
     return reply(std::move(answer));
   }
   const auto& matched = *found.matched;
+  labels.route = matched.pattern;
 
   const domain::principal* caller = nullptr;
   if (matched.access) {
     caller = tokens.authenticate(incoming.authorization);
+    if (caller)
+      labels.role = domain::to_string(caller->who);
     if (!caller) {
       auto answer = problem(401,
                             incoming.authorization.empty() ? "This resource needs a bearer token."
@@ -283,8 +317,10 @@ void api::impl::handle(request& incoming, responder& reply) const {
 
   // Routes under /stores/{id} act on that store.
   std::optional<domain::location_id> target_store;
-  if (path_id && target->path.starts_with("/api/v1/stores/"))
+  if (path_id && target->path.starts_with("/api/v1/stores/")) {
     target_store = domain::location_id{*path_id};
+    labels.store = *path_id;
+  }
 
   std::string idempotency_key;
   if (incoming.idempotency_key) {
@@ -305,6 +341,8 @@ void api::impl::handle(request& incoming, responder& reply) const {
     return reply(json_ok(R"({"status":"ok"})"));
   case route_id::openapi:
     return reply(json_ok(std::string{openapi_document()}));
+  case route_id::metrics:
+    return scrape(std::move(reply), id);
   case route_id::health_ready:
     return ask<bool>(
         std::move(reply), id, "",
@@ -488,20 +526,30 @@ void api::impl::handle(request& incoming, responder& reply) const {
   }
 }
 
-api::api(const caf::actor& frontend, authenticator tokens, std::chrono::milliseconds timeout,
-         domain::basket_limits limits, std::vector<std::string> cors_origins)
+api::api(const caf::actor& frontend, const caf::actor& metrics, authenticator tokens,
+         std::chrono::milliseconds timeout, domain::basket_limits limits,
+         std::vector<std::string> cors_origins)
     : impl_(std::make_shared<impl>(impl{frontend, std::move(tokens), caf::duration{timeout},
-                                        limits, cors_policy{std::move(cors_origins)}})) {}
+                                        limits, cors_policy{std::move(cors_origins)},
+                                        metrics})) {}
 
 api::~api() = default;
 
 void api::handle(request incoming, responder reply) const {
-  if (!incoming.origin.empty() && !cors_policy::is_preflight(incoming))
-    reply = [reply = std::move(reply), origin = incoming.origin, policy = impl_](response answer) {
+  // Filled in by impl::handle as it learns them, before anything is sent
+  // to the actors; copied into the answer for the metrics and the log.
+  auto labels = std::make_shared<request_labels>();
+  std::string origin = cors_policy::is_preflight(incoming) ? std::string{} : incoming.origin;
+  reply = [reply = std::move(reply), labels, origin = std::move(origin),
+           policy = impl_](response answer) {
+    answer.route = labels->route;
+    answer.store = labels->store;
+    answer.role = labels->role;
+    if (!origin.empty())
       policy->cors.expose(origin, answer);
-      reply(std::move(answer));
-    };
-  impl_->handle(incoming, reply);
+    reply(std::move(answer));
+  };
+  impl_->handle(incoming, reply, *labels);
 }
 
 } // namespace comptoir::net

@@ -21,9 +21,11 @@ class api {
 public:
   /// `frontend` is the actor that takes `actors::api_call`s; `timeout`
   /// bounds every request to the actors; pages of `cors_origins` may call the
-  /// API from a browser.
-  api(const caf::actor& frontend, authenticator tokens, std::chrono::milliseconds timeout,
-      domain::basket_limits limits, std::vector<std::string> cors_origins = {});
+  /// API from a browser; `metrics` answers `(get_atom, metrics_atom)` for
+  /// /metrics (an invalid handle: /metrics is 503).
+  api(const caf::actor& frontend, const caf::actor& metrics, authenticator tokens,
+      std::chrono::milliseconds timeout, domain::basket_limits limits,
+      std::vector<std::string> cors_origins = {});
   ~api();
 
   /// Answers `incoming` through `reply`, now or later, from any thread.

@@ -1,5 +1,6 @@
 #include "net/http_server.hpp"
 
+#include "domain/timestamp.hpp"
 #include "net/beast_request.hpp"
 #include "net/problem.hpp"
 
@@ -11,6 +12,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -34,10 +37,13 @@ class session;
 
 /// What the listener and all its sessions share.
 struct server_state {
+  explicit server_state(http_metrics& counts) : metrics(counts) {}
+
   server_settings settings;
   request_handler handler;
+  http_metrics& metrics;
+  std::shared_ptr<spdlog::logger> access_log;
   std::atomic<bool> stopping{false};
-  std::atomic<std::size_t> connections{0};
 
   // Requests read but not yet answered: bounded by max_in_flight; stop()
   // waits for zero.
@@ -64,11 +70,13 @@ struct server_state {
     if (in_flight >= settings.max_in_flight)
       return false;
     ++in_flight;
+    metrics.in_flight.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
 
   void request_done() {
     std::lock_guard guard{in_flight_mutex};
+    metrics.in_flight.fetch_sub(1, std::memory_order_relaxed);
     if (--in_flight == 0)
       in_flight_changed.notify_all();
   }
@@ -83,18 +91,6 @@ response overloaded(std::string_view detail, std::string_view request_id, std::s
   return answer;
 }
 
-/// `text` cut to `limit` bytes, with anything unprintable replaced, so that a
-/// client cannot forge or garble log lines.
-std::string loggable(std::string_view text, std::size_t limit) {
-  std::string out{text.substr(0, limit)};
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
-      c = '?';
-  if (text.size() > limit)
-    out += "...";
-  return out;
-}
-
 // -- session ------------------------------------------------------------------
 
 /// One connection: read a request, hand it to the API, write the answer,
@@ -103,11 +99,11 @@ class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket&& socket, std::shared_ptr<server_state> server)
       : stream_(std::move(socket)), server_(std::move(server)) {
-    server_->connections.fetch_add(1, std::memory_order_relaxed);
+    server_->metrics.connections.fetch_add(1, std::memory_order_relaxed);
   }
 
   ~session() {
-    server_->connections.fetch_sub(1, std::memory_order_relaxed);
+    server_->metrics.connections.fetch_sub(1, std::memory_order_relaxed);
     std::lock_guard guard{server_->sessions_mutex};
     server_->sessions.erase(this);
   }
@@ -126,6 +122,7 @@ public:
   void start_refused() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       auto id = self->server_->next_request_id();
+      self->server_->metrics.rejected(reject_reason::connections);
       self->refuse(overloaded("The server has too many open connections; try again shortly.",
                               id, "http.max_connections reached"),
                    id);
@@ -154,6 +151,7 @@ private:
       // The client sent this request before it had the previous answer.
       if (++pipelined_ > server_->settings.max_pipelined) {
         auto id = server_->next_request_id();
+        server_->metrics.rejected(reject_reason::pipelined);
         return refuse(overloaded("Too many requests were sent ahead of the answers on this "
                                  "connection; send fewer at a time.",
                                  id, "http.max_pipelined reached"),
@@ -230,8 +228,10 @@ private:
     head_ = false;
     counted_ = false;
     request_id_ = std::move(request_id);
+    method_code_ = method::other;
     method_ = std::move(method);
     target_ = std::move(target);
+    started_ = std::chrono::steady_clock::now();
     write(std::move(answer));
   }
 
@@ -247,16 +247,19 @@ private:
   void on_read(beast::error_code ec, std::size_t) {
     if (ec)
       return on_read_error(ec);
+    started_ = std::chrono::steady_clock::now();
     auto& message = parser_->get();
     keep_alive_ = message.keep_alive();
     head_ = message.method() == http::verb::head;
     method_ = std::string{message.method_string()};
     auto incoming = to_request(message, server_->next_request_id());
+    method_code_ = incoming.method;
     parser_.reset();
     request_id_ = incoming.request_id;
     target_ = incoming.target;
     if (!server_->try_start_request()) {
       counted_ = false;
+      server_->metrics.rejected(reject_reason::in_flight);
       return write(overloaded("The server is at its limit of requests in progress; try again "
                               "shortly.",
                               request_id_, "http.max_in_flight reached"));
@@ -278,8 +281,10 @@ private:
   }
 
   void write(response answer) {
-    if (answer.status >= 400)
-      log_error(answer);
+    auto latency = std::chrono::steady_clock::now() - started_;
+    server_->metrics.record(method_code_, answer.route, answer.status, latency);
+    if (answer.status >= 400 || server_->settings.access_log)
+      log_request(answer, latency);
     auto out = std::make_shared<http::response<http::string_body>>();
     out->version(11);
     out->result(answer.status);
@@ -299,23 +304,43 @@ private:
                       });
   }
 
-  /// Every error answer is logged once, here, with its request id: client
-  /// errors at info, overload at warn, other server errors at error.
-  void log_error(const response& answer) const {
+  /// The request's JSON log line: every request when the access log is on,
+  /// else only error answers. Client errors and successes at info, overload
+  /// at warn, other server errors at error. Never the token.
+  void log_request(const response& answer, std::chrono::steady_clock::duration latency) const {
     auto level = answer.status < 500    ? spdlog::level::info
                  : answer.status == 503 ? spdlog::level::warn
                                         : spdlog::level::err;
-    if (!spdlog::should_log(level))
+    auto& log = *server_->access_log;
+    if (!log.should_log(level))
       return;
-    std::string_view detail;
-    constexpr std::string_view key = "\"detail\":\"";
-    if (auto at = answer.body.find(key); at != std::string::npos) {
-      auto from = at + key.size();
-      detail = std::string_view{answer.body}.substr(from, answer.body.find('"', from) - from);
+    namespace json = boost::json;
+    json::object line{
+        {"time", domain::format_timestamp(std::chrono::system_clock::now())},
+        {"level", spdlog::level::to_string_view(level).data()},
+        {"request_id", request_id_},
+        {"method", method_},
+        {"route", answer.route},
+        {"path", target_.substr(0, std::min(target_.find('?'), max_logged_path))},
+        {"status", answer.status},
+        {"latency_us",
+         std::chrono::duration_cast<std::chrono::microseconds>(latency).count()},
+        {"bytes", answer.body.size()},
+    };
+    if (answer.store != 0)
+      line["store"] = answer.store;
+    if (!answer.role.empty())
+      line["role"] = answer.role;
+    if (answer.status >= 400) {
+      constexpr std::string_view key = "\"detail\":\"";
+      if (auto at = answer.body.find(key); at != std::string::npos) {
+        auto from = at + key.size();
+        line["detail"] = std::string_view{answer.body}.substr(from, answer.body.find('"', from) - from);
+      }
+      if (!answer.log_note.empty())
+        line["cause"] = answer.log_note;
     }
-    spdlog::log(level, "request {}: {} {} -> {} {}{}{}", request_id_, method_,
-                loggable(target_, 256), answer.status, detail,
-                answer.log_note.empty() ? "" : " | ", loggable(answer.log_note, 512));
+    log.log(level, json::serialize(line));
   }
 
   void on_write(beast::error_code ec, bool keep_alive) {
@@ -356,6 +381,7 @@ private:
   }
 
   static constexpr std::size_t first_read_size = 4096;
+  static constexpr std::size_t max_logged_path = 256;
   static constexpr std::chrono::seconds linger_time{1};
 
   beast::tcp_stream stream_;
@@ -364,7 +390,9 @@ private:
   std::shared_ptr<server_state> server_;
   std::string request_id_;
   std::string method_;
+  method method_code_ = method::other;
   std::string target_;
+  std::chrono::steady_clock::time_point started_;
   std::size_t pipelined_ = 0;
   bool busy_ = false;
   bool keep_alive_ = true;
@@ -381,7 +409,7 @@ private:
 struct http_server::impl {
   asio::io_context io;
   tcp::acceptor acceptor{asio::make_strand(io)};
-  std::shared_ptr<server_state> state = std::make_shared<server_state>();
+  std::shared_ptr<server_state> state;
   std::vector<std::thread> threads;
 
   /// Paces accepting again after the process ran out of file descriptors.
@@ -403,8 +431,8 @@ struct http_server::impl {
         return;
       }
       socket.set_option(tcp::no_delay{true}, ec);
-      bool full = state->connections.load(std::memory_order_relaxed) >=
-                  state->settings.max_connections;
+      bool full = static_cast<std::size_t>(state->metrics.connections.load(
+                      std::memory_order_relaxed)) >= state->settings.max_connections;
       auto opened = std::make_shared<session>(std::move(socket), state);
       if (full)
         opened->start_refused();
@@ -415,10 +443,18 @@ struct http_server::impl {
   }
 };
 
-http_server::http_server(const server_settings& settings, request_handler handler)
+http_server::http_server(const server_settings& settings, request_handler handler,
+                         http_metrics& metrics)
     : impl_(std::make_unique<impl>()) {
+  impl_->state = std::make_shared<server_state>(metrics);
   auto& state = *impl_->state;
   state.settings = settings;
+  // The access log's lines are JSON objects of their own: a logger with its
+  // own sink (stderr, like the default one), so that its pattern is bare.
+  state.access_log = std::make_shared<spdlog::logger>(
+      "access", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  state.access_log->set_pattern("%v");
+  state.access_log->set_level(spdlog::get_level());
   state.handler = std::move(handler);
   std::random_device seed;
   char prefix[10];

@@ -2,6 +2,7 @@
 // The HTTP/1.1 listener and its sessions (Boost.Beast), behind a small interface
 // so that only http_server.cpp pays for the Beast and Asio headers.
 
+#include "net/http_metrics.hpp"
 #include "net/http_types.hpp"
 
 #include <chrono>
@@ -33,6 +34,8 @@ struct server_settings {
   std::size_t max_pipelined = 32;
   /// Requests read and not yet answered, over all connections; beyond, 503.
   std::size_t max_in_flight = 1024;
+  /// One JSON log line per request; off, only for error answers.
+  bool access_log = true;
 };
 
 /// Called on an I/O thread for every complete request; must not block.
@@ -41,8 +44,8 @@ using request_handler = std::function<void(request, responder)>;
 class http_server {
 public:
   /// Binds the listening socket; throws std::runtime_error naming the
-  /// address when it cannot.
-  http_server(const server_settings& settings, request_handler handler);
+  /// address when it cannot. Counts into `metrics`, which must outlive it.
+  http_server(const server_settings& settings, request_handler handler, http_metrics& metrics);
   ~http_server();
 
   /// Starts accepting, on `io_threads` threads of its own.

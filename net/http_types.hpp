@@ -1,9 +1,11 @@
 #pragma once
 // The request and response as the API layer sees them, free of Beast types.
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,6 +37,13 @@ struct response {
   std::vector<std::pair<std::string, std::string>> headers;
   /// Why this is an error, for the log line of the request only; never sent.
   std::string log_note;
+  // For the metrics and the access log, never sent: the route template
+  // ("unmatched" when no route matched, "none" when the request was refused
+  // before routing), the store the request acted on (0: none) and the
+  // caller's role (empty: no token).
+  std::string_view route = "none";
+  std::int64_t store = 0;
+  std::string_view role;
 };
 
 /// Delivers the response of one request. Safe to call from any thread, once.

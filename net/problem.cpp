@@ -20,7 +20,11 @@ response problem(unsigned status, std::string_view detail, std::string_view requ
       items.push_back(json::object{{"field", error.field}, {"message", error.message}});
     body["errors"] = std::move(items);
   }
-  return response{status, "application/problem+json", json::serialize(body), {}};
+  response answer;
+  answer.status = status;
+  answer.content_type = "application/problem+json";
+  answer.body = json::serialize(body);
+  return answer;
 }
 
 } // namespace comptoir::net

@@ -44,6 +44,7 @@ router router::comptoir_routes() {
       {method::get, "/health/live", route_id::health_live, std::nullopt},
       {method::get, "/health/ready", route_id::health_ready, std::nullopt},
       {method::get, "/openapi.json", route_id::openapi, std::nullopt},
+      {method::get, "/metrics", route_id::metrics, std::nullopt},
       {method::get, "/api/v1/products", route_id::products_list, rules::any_role},
       {method::get, "/produits", route_id::products_list, rules::any_role},
       {method::get, "/api/v1/products/{id}", route_id::product_get, rules::any_role},

@@ -15,6 +15,7 @@ enum class route_id {
   health_live,
   health_ready,
   openapi,
+  metrics,
   products_list,
   product_get,
   stores_list,

@@ -6,7 +6,9 @@
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
+#include <map>
 #include <memory>
+#include <string>
 
 using namespace comptoir::test;
 namespace json = boost::json;
@@ -347,35 +349,90 @@ TEST_CASE("OPTIONS without CORS lists the methods; no CORS headers unless config
   CHECK(!plain.headers.contains("vary"));
 }
 
-TEST_CASE("every error answer is logged once with its request id, and no token is") {
-  auto own = fresh_node();
-  const auto port = own->port();
+namespace {
+
+/// The JSON lines of a node's log (the access log), by request id.
+std::multimap<std::string, json::object> access_lines(const std::string& log) {
+  std::multimap<std::string, json::object> lines;
+  std::size_t from = 0;
+  while (from < log.size()) {
+    auto end = log.find('\n', from);
+    auto line = log.substr(from, end == std::string::npos ? std::string::npos : end - from);
+    from = end == std::string::npos ? log.size() : end + 1;
+    if (!line.starts_with("{"))
+      continue;
+    boost::system::error_code ec;
+    auto parsed = json::parse(line, ec);
+    REQUIRE_MESSAGE(!ec, line);
+    auto& object = parsed.as_object();
+    lines.emplace(std::string{object.at("request_id").as_string()}, object);
+  }
+  return lines;
+}
+
+/// Requests that end in 404, 422, 431 and 200, each with its own request id.
+void send_mixed_requests(std::uint16_t port) {
   http_call missing;
   missing.target = "/api/v1/products/999999";
   missing.headers = {{"Authorization", "Bearer demo-hq"}, {"X-Request-Id", "till-9-404"}};
   check_problem(send(port, missing), 404);
-  auto invalid = call(port, "POST", "/api/v1/stores/1/sales", "demo-clerk-1",
-                      R"({"lines":[{"product_id":1,"quantity":0}]})",
-                      {{"X-Request-Id", "till-9-422"}});
-  check_problem(invalid, 422);
+  check_problem(call(port, "POST", "/api/v1/stores/1/sales", "demo-clerk-1",
+                     R"({"lines":[{"product_id":1,"quantity":0}]})",
+                     {{"X-Request-Id", "till-9-422"}}),
+                422);
   auto raw = send_raw(port, "GET /health/live HTTP/1.1\r\nHost: t\r\nX-Request-Id: till-9-431\r\n" +
                                 std::string(20'000, 'x') + "\r\n\r\n");
   CHECK(raw.starts_with("HTTP/1.1 431"));
-  auto ok = call(port, "GET", "/api/v1/stores", "demo-hq", "", {{"X-Request-Id", "till-9-200"}});
-  CHECK(ok.status == 200);
-  own->terminate();
+  CHECK(call(port, "GET", "/api/v1/stores/2/stock", "demo-clerk-1", "",
+             {{"X-Request-Id", "till-9-200"}})
+            .status == 200);
+}
 
+} // namespace
+
+TEST_CASE("the access log has one JSON line per request, with its labels and never the token") {
+  auto own = fresh_node();
+  send_mixed_requests(own->port());
+  own->terminate();
   auto log = own->output();
-  auto count = [&log](const std::string& text) {
-    std::size_t found = 0;
-    for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1))
-      ++found;
-    return found;
-  };
-  CHECK(count("request till-9-404: GET /api/v1/products/999999 -> 404") == 1);
-  CHECK(count("request till-9-422: POST /api/v1/stores/1/sales -> 422") == 1);
-  CHECK(count(" -> 431 ") == 1);
-  CHECK(count("till-9-200") == 0); // successes are not errors
-  CHECK(count("demo-hq") == 0);
-  CHECK(count("demo-clerk-1") == 0);
+  CHECK(log.find("demo-hq") == std::string::npos);
+  CHECK(log.find("demo-clerk-1") == std::string::npos);
+  auto lines = access_lines(log);
+
+  REQUIRE(lines.count("till-9-200") == 1);
+  auto ok = lines.find("till-9-200")->second;
+  CHECK(ok.at("level").as_string() == "info");
+  CHECK(ok.at("method").as_string() == "GET");
+  CHECK(ok.at("route").as_string() == "/api/v1/stores/{id}/stock");
+  CHECK(ok.at("path").as_string() == "/api/v1/stores/2/stock");
+  CHECK(ok.at("status").as_int64() == 200);
+  CHECK(ok.at("latency_us").as_int64() >= 0);
+  CHECK(ok.at("store").as_int64() == 2);
+  CHECK(ok.at("role").as_string() == "clerk");
+  CHECK(!ok.at("time").as_string().empty());
+
+  REQUIRE(lines.count("till-9-404") == 1);
+  auto missing = lines.find("till-9-404")->second;
+  CHECK(missing.at("route").as_string() == "/api/v1/products/{id}");
+  CHECK(missing.at("status").as_int64() == 404);
+  CHECK(missing.at("detail").as_string() == "There is no product 999999.");
+  REQUIRE(lines.count("till-9-422") == 1);
+  CHECK(lines.find("till-9-422")->second.at("store").as_int64() == 1);
+  // A request refused before it was read whole has an id of the node's.
+  std::size_t refused = 0;
+  for (const auto& [id, line] : lines)
+    refused += line.at("status").as_int64() == 431 && line.at("route").as_string() == "none";
+  CHECK(refused == 1);
+}
+
+TEST_CASE("with the access log off, only error answers are logged, each once") {
+  config_file config{"[demo]\nenabled = true\n[log]\naccess = false\n"};
+  auto own = fresh_node({{"COMPTOIR_CONFIG", config.path()}});
+  send_mixed_requests(own->port());
+  own->terminate();
+  auto lines = access_lines(own->output());
+  CHECK(lines.count("till-9-404") == 1);
+  CHECK(lines.count("till-9-422") == 1);
+  CHECK(lines.count("till-9-200") == 0);
+  CHECK(lines.size() == 3); // the 431 too
 }
