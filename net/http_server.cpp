@@ -146,20 +146,16 @@ private:
     parser_.emplace();
     parser_->body_limit(server_->settings.body_limit);
     parser_->header_limit(server_->settings.header_limit);
-    beast::error_code ignored;
-    if (buffer_.size() > 0 || stream_.socket().available(ignored) > 0) {
-      // The client sent this request before it had the previous answer.
-      if (++pipelined_ > server_->settings.max_pipelined) {
-        auto id = server_->next_request_id();
-        server_->metrics.rejected(reject_reason::pipelined);
-        return refuse(overloaded("Too many requests were sent ahead of the answers on this "
-                                 "connection; send fewer at a time.",
-                                 id, "http.max_pipelined reached"),
-                      id);
-      }
-      return read_header();
+    if (pipelined_ > server_->settings.max_pipelined) {
+      auto id = server_->next_request_id();
+      server_->metrics.rejected(reject_reason::pipelined);
+      return refuse(overloaded("Too many requests were sent ahead of the answers on this "
+                               "connection; send fewer at a time.",
+                               id, "http.max_pipelined reached"),
+                    id);
     }
-    pipelined_ = 0;
+    if (buffer_.size() > 0)
+      return read_header();
     // Idle until the first byte; from then on the header has header_timeout.
     stream_.expires_after(server_->settings.idle_timeout);
     stream_.async_read_some(
@@ -248,6 +244,14 @@ private:
     if (ec)
       return on_read_error(ec);
     started_ = std::chrono::steady_clock::now();
+    // Bytes past this request, read or waiting, before it is even answered:
+    // the client sent them ahead (pipelining), which no client waiting for
+    // its answers does. Counted while it goes on; reset once it stops.
+    beast::error_code ignored;
+    if (buffer_.size() > 0 || stream_.socket().available(ignored) > 0)
+      ++pipelined_;
+    else
+      pipelined_ = 0;
     auto& message = parser_->get();
     keep_alive_ = message.keep_alive();
     head_ = message.method() == http::verb::head;

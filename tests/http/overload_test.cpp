@@ -148,3 +148,34 @@ TEST_CASE("a connection beyond the cap is answered 503 and closed; a freed place
   }
   CHECK(served);
 }
+
+TEST_CASE("busy keep-alive clients that wait for each answer are never taken for pipelining") {
+  // Under load the next request of a client that waited for its answer can
+  // be on the socket before the node reads again: that is not pipelining.
+  auto node = fresh_node();
+  const auto port = node->port();
+  std::atomic<std::size_t> ok{0};
+  std::atomic<std::size_t> other{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 64; ++c)
+    clients.emplace_back([&] {
+      raw_connection connection{port};
+      for (int n = 0; n < 300; ++n) {
+        if (!connection.write("GET /api/v1/stores/1/stock HTTP/1.1\r\nHost: t\r\n"
+                              "Authorization: Bearer demo-clerk-1\r\n\r\n")) {
+          ++other;
+          return;
+        }
+        auto replies = connection.read_replies(n + 1, 5s);
+        if (replies.size() != static_cast<std::size_t>(n + 1) || replies.back().status != 200) {
+          ++other;
+          return;
+        }
+        ++ok;
+      }
+    });
+  for (auto& client : clients)
+    client.join();
+  CHECK(other == 0);
+  CHECK(ok == 64 * 300);
+}
