@@ -97,6 +97,13 @@ install_packages() {
     "${sudo[@]}" apt-get update
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y --no-install-recommends "${missing[@]}"
+    # Debian's prometheus package starts a system-wide Prometheus on :9090;
+    # the tests start their own, and deploy/observability/run.sh is the way
+    # to run one against the nodes of this checkout.
+    if [[ " ${missing[*]} " == *" prometheus "* ]] && [[ -d /run/systemd/system ]]; then
+        echo "Stopping and disabling the prometheus service the package started."
+        "${sudo[@]}" systemctl disable --now prometheus || true
+    fi
 }
 
 # --- build -------------------------------------------------------------------
