@@ -380,6 +380,12 @@ void api::impl::handle(request& incoming, responder& reply, request_labels& labe
       return ask_rendered(
           std::move(reply), id, "There is no product " + std::to_string(*path_id) + ".",
           actors::patch_atom_v, domain::product_id{*path_id}, std::move(decoded.patch));
+    if (!decoded.missing.empty()) {
+      std::vector<field_error> errors;
+      for (auto& field : decoded.missing)
+        errors.push_back({std::move(field), "is required"});
+      return reply(problem(422, "Some fields are invalid.", id, errors));
+    }
     if (auto problems = domain::validate_product(decoded.item); !problems.empty()) {
       std::vector<field_error> errors;
       for (auto& p : problems)

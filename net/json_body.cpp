@@ -130,7 +130,7 @@ decoded_product decode_product(std::string_view body, bool as_patch) {
     const auto* value = object->if_contains(field.name);
     if (!value) {
       if (field.required)
-        decoded.malformed = std::string{field.name} + " is required.";
+        decoded.missing.emplace_back(field.name);
       continue;
     }
     if (!value->is_string()) {
@@ -151,7 +151,7 @@ decoded_product decode_product(std::string_view body, bool as_patch) {
     (as_patch ? patch.price_cents : item.price_cents) = cents;
     price_set = true;
   } else if (!as_patch) {
-    decoded.malformed = "price_cents is required.";
+    decoded.missing.emplace_back("price_cents");
   }
   patch.set_price = price_set;
   return decoded;

@@ -38,6 +38,9 @@ struct decoded_product {
   domain::product_patch patch;
   /// Set when a member has the wrong type or the body is not an object: a 400.
   std::string malformed;
+  /// Required members the body leaves out (creation only): well-formed but
+  /// invalid, a 422.
+  std::vector<std::string> missing;
 };
 
 /// A product to create (`sku`, `name`, `category`, `price_cents`, optional

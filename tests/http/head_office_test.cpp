@@ -824,6 +824,14 @@ TEST_CASE("catalogue changes are validated, and the head office routes are for h
     CAPTURE(body);
     check_problem(post_product(port, body), 422);
   }
+  // Well-formed but without a required member: 422 naming each.
+  auto missing = post_product(port, R"({"sku":"M-1","category":"c"})");
+  check_problem(missing, 422);
+  std::vector<std::string> named;
+  auto missing_body = json_body(missing);
+  for (const auto& error : missing_body.at("errors").as_array())
+    named.emplace_back(error.at("field").as_string());
+  CHECK(named == std::vector<std::string>{"name", "price_cents"});
   // Malformed or wrong types: 400.
   for (const std::string body : {
            R"([])",
