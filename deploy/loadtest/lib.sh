@@ -15,6 +15,8 @@ PG_SH=$REPO_ROOT/tests/support/pg.sh
 
 die() { printf '%s: error: %s\n' "$BENCH_NAME" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; }
+# shellcheck source=../lib/processes.sh
+. "$REPO_ROOT/deploy/lib/processes.sh"
 
 # positive OPTION VALUE [MIN]: VALUE must be an integer >= MIN (default 1).
 positive() {
@@ -41,21 +43,6 @@ find_pg_bindir() {
     export PG_BINDIR
     # shellcheck disable=SC2034  # used by the benchmark scripts
     PSQL=("$PG_BINDIR/psql" -X -q -A -t -v ON_ERROR_STOP=1)
-}
-
-# stop_pid PID SECONDS: SIGTERM, wait, then SIGKILL. Only our own children.
-stop_pid() {
-    local pid=$1 wait_s=$2 i
-    [[ -n "$pid" ]] || return 0
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for (( i = 0; i < wait_s * 10; i++ )); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    say "pid $pid did not stop in ${wait_s}s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
 }
 
 cleanup() {
@@ -93,9 +80,6 @@ bench_workdir() {
     trap 'exit 143' TERM
 }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # CPU seconds (user+system) of a pid.
 cpu_of() {

@@ -62,20 +62,8 @@ WORK=$(mktemp -d /tmp/comptoir-obs-e2e.XXXXXX)
 NODE_PID=""
 PROM_PID=""
 
-# stop_pid PID SECONDS: SIGTERM, wait, then SIGKILL. Only our own children.
-stop_pid() {
-    local pid=$1 wait_s=$2 i
-    [[ -n "$pid" ]] || return 0
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for (( i = 0; i < wait_s * 10; i++ )); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    say "pid $pid did not stop in ${wait_s}s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=../../deploy/lib/processes.sh
+. "$REPO_ROOT/deploy/lib/processes.sh"
 
 cleanup() {
     local rc=$?
@@ -99,10 +87,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-free_port() {
-    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # -- helpers in Python: exposition text, PromQL, the kit's files -----------------------
 cat >"$WORK/helper.py" <<'PY'
