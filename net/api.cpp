@@ -42,14 +42,6 @@ response json_created(std::string body) {
   return json_answer(201, std::move(body));
 }
 
-/// A 503 the client should retry after a second; `note` is for the log.
-response unavailable(std::string_view detail, const std::string& request_id, std::string note) {
-  auto answer = problem(503, detail, request_id);
-  answer.headers.emplace_back("Retry-After", "1");
-  answer.log_note = std::move(note);
-  return answer;
-}
-
 /// The JSON an actor put in an error's context for the client, if any.
 std::string client_context(const caf::error& err) {
   const auto& context = err.context();

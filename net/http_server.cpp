@@ -82,15 +82,6 @@ struct server_state {
   }
 };
 
-/// A 503 asking the client to come back: overload is not the client's fault
-/// and passes soon.
-response overloaded(std::string_view detail, std::string_view request_id, std::string note) {
-  auto answer = problem(503, detail, request_id);
-  answer.headers.emplace_back("Retry-After", "1");
-  answer.log_note = std::move(note);
-  return answer;
-}
-
 // -- session ------------------------------------------------------------------
 
 /// One connection: read a request, hand it to the API, write the answer,
@@ -123,7 +114,7 @@ public:
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       auto id = self->server_->next_request_id();
       self->server_->metrics.rejected(reject_reason::connections);
-      self->refuse(overloaded("The server has too many open connections; try again shortly.",
+      self->refuse(unavailable("The server has too many open connections; try again shortly.",
                               id, "http.max_connections reached"),
                    id);
     });
@@ -149,7 +140,7 @@ private:
     if (pipelined_ > server_->settings.max_pipelined) {
       auto id = server_->next_request_id();
       server_->metrics.rejected(reject_reason::pipelined);
-      return refuse(overloaded("Too many requests were sent ahead of the answers on this "
+      return refuse(unavailable("Too many requests were sent ahead of the answers on this "
                                "connection; send fewer at a time.",
                                id, "http.max_pipelined reached"),
                     id);
@@ -264,7 +255,7 @@ private:
     if (!server_->try_start_request()) {
       counted_ = false;
       server_->metrics.rejected(reject_reason::in_flight);
-      return write(overloaded("The server is at its limit of requests in progress; try again "
+      return write(unavailable("The server is at its limit of requests in progress; try again "
                               "shortly.",
                               request_id_, "http.max_in_flight reached"));
     }

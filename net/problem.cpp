@@ -27,4 +27,11 @@ response problem(unsigned status, std::string_view detail, std::string_view requ
   return answer;
 }
 
+response unavailable(std::string_view detail, std::string_view request_id, std::string note) {
+  auto answer = problem(503, detail, request_id);
+  answer.headers.emplace_back("Retry-After", "1");
+  answer.log_note = std::move(note);
+  return answer;
+}
+
 } // namespace comptoir::net

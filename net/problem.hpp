@@ -20,4 +20,8 @@ struct field_error {
 response problem(unsigned status, std::string_view detail, std::string_view request_id,
                  const std::vector<field_error>& errors = {});
 
+/// A 503 with `Retry-After: 1`: the node is overloaded or a part of it is
+/// unavailable, which passes soon. `note` is the internal reason, for the log.
+response unavailable(std::string_view detail, std::string_view request_id, std::string note);
+
 } // namespace comptoir::net
