@@ -54,6 +54,7 @@ constexpr integer_rule header_limit_rule{1, std::numeric_limits<std::uint32_t>::
 constexpr integer_rule store_id_rule{1, std::numeric_limits<std::int64_t>::max()};
 constexpr integer_rule connection_rule{1, 1'000'000};
 constexpr integer_rule pipelined_rule{1, 10'000};
+constexpr integer_rule weight_rule{1, 100};
 
 std::string expectation(integer_rule rule) {
   if (rule.max == std::numeric_limits<std::int64_t>::max())
@@ -126,7 +127,50 @@ bool is_origin(std::string_view text) {
          });
 }
 
+// A node id names the node in logs, metrics and the database; empty: none given.
+bool is_node_id(std::string_view text) {
+  return text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+// host:port, the host a name or an IPv4 address (an IPv6 one in brackets).
+bool is_host_port(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon > 255)
+    return false;
+  auto host = text.substr(0, colon);
+  auto port = text.substr(colon + 1);
+  std::int64_t number = 0;
+  const auto [stop, error] = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (error != std::errc{} || stop != port.data() + port.size() || number < 1 || number > 65535)
+    return false;
+  if (host.front() == '[' && host.back() == ']')
+    return is_ip_address(host.substr(1, host.size() - 2));
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
+  });
+}
+
+// Empty: none given.
+bool is_optional_host_port(std::string_view text) {
+  return text.empty() || is_host_port(text);
+}
+
+// Empty: none given.
+bool is_path(std::string_view text) {
+  return text.find('\0') == std::string_view::npos;
+}
+
 constexpr text_rule address_rule{is_ip_address, "expected an IPv4 or IPv6 address"};
+constexpr text_rule node_id_rule{is_node_id, "expected up to 64 letters, digits, '-', '_' or '.'"};
+constexpr text_rule host_port_rule{is_host_port,
+                                   "expected host:port, e.g. \"10.0.0.2:4801\" or "
+                                   "\"node-2.internal:4801\""};
+constexpr text_rule optional_host_port_rule{is_optional_host_port, host_port_rule.expectation};
+constexpr text_rule path_rule{is_path, "expected a file path"};
 constexpr text_rule database_url_rule{is_database_url,
                                       "expected sqlite://path.db, sqlite:///absolute/path.db or "
                                       "postgresql://user:password@host:port/database"};
@@ -202,7 +246,7 @@ public:
   settings read(const toml::table& root) const {
     allow_only(root, "",
                {"http", "actors", "database", "sales", "restock", "reports", "metrics", "faults",
-                "demo", "log", "tokens"});
+                "demo", "log", "tokens", "cluster"});
     settings result;
     if (const toml::table* http = section(root, "http")) {
       allow_only(*http, "http",
@@ -278,6 +322,8 @@ public:
       read_text(*log, "log", "level", log_level_rule, result.log_level);
       read_bool(*log, "log", "access", result.access_log);
     }
+    if (const toml::table* cluster = section(root, "cluster"))
+      result.cluster = read_cluster(*cluster);
     if (const toml::node* tokens = root.get("tokens"))
       result.tokens = read_tokens(*tokens);
     return result;
@@ -374,6 +420,50 @@ private:
                std::string_view expectation) const {
     if (!table.contains(name))
       fail(join(prefix, name), "missing (" + std::string(expectation) + ")", table.source());
+  }
+
+  cluster_settings read_cluster(const toml::table& table) const {
+    allow_only(table, "cluster",
+               {"enabled", "node_id", "address", "port", "advertise", "seeds", "weight",
+                "heartbeat_interval_ms", "connection_timeout_ms", "lease_ttl_ms", "tls",
+                "tls_certificate", "tls_key", "tls_cafile"});
+    cluster_settings cluster;
+    read_bool(table, "cluster", "enabled", cluster.enabled);
+    read_text(table, "cluster", "node_id", node_id_rule, cluster.node_id);
+    read_text(table, "cluster", "address", address_rule, cluster.address);
+    read_integer(table, "cluster", "port", port_rule, cluster.port);
+    read_text(table, "cluster", "advertise", optional_host_port_rule, cluster.advertise);
+    read_text_list(table, "cluster", "seeds", host_port_rule, cluster.seeds);
+    read_integer(table, "cluster", "weight", weight_rule, cluster.weight);
+    read_duration(table, "cluster", "heartbeat_interval_ms", cluster.heartbeat_interval);
+    read_duration(table, "cluster", "connection_timeout_ms", cluster.connection_timeout);
+    read_duration(table, "cluster", "lease_ttl_ms", cluster.lease_ttl);
+    read_bool(table, "cluster", "tls", cluster.tls);
+    read_text(table, "cluster", "tls_certificate", path_rule, cluster.tls_certificate);
+    read_text(table, "cluster", "tls_key", path_rule, cluster.tls_key);
+    read_text(table, "cluster", "tls_cafile", path_rule, cluster.tls_cafile);
+    if (!cluster.enabled)
+      return cluster;
+    if (cluster.node_id.empty())
+      fail("cluster.node_id", "missing (a cluster node needs a unique id)", table.source());
+    // Detection must come well before a lease can expire, or a frozen owner
+    // would be taken over while its peers still route to it.
+    if (cluster.connection_timeout <= cluster.heartbeat_interval)
+      fail("cluster.connection_timeout_ms", "must be longer than heartbeat_interval_ms",
+           table.source());
+    if (cluster.lease_ttl < std::chrono::milliseconds{300})
+      fail("cluster.lease_ttl_ms", "expected at least 300 (it is renewed every third of it)",
+           table.source());
+    if (cluster.tls &&
+        (cluster.tls_certificate.empty() || cluster.tls_key.empty() || cluster.tls_cafile.empty()))
+      fail("cluster.tls", "needs tls_certificate, tls_key and tls_cafile (a private CA's)",
+           table.source());
+    if (cluster.advertise.empty() && (cluster.address == "0.0.0.0" || cluster.address == "::"))
+      fail("cluster.advertise",
+           "missing: the cluster port listens on every interface, so say which address the "
+           "other nodes dial",
+           table.source());
+    return cluster;
   }
 
   std::vector<token_settings> read_tokens(const toml::node& node) const {
@@ -515,6 +605,11 @@ settings load_settings(std::optional<std::string> cli_path, const getenv_functio
                 result.http.address);
   override_text(getenv_fn, "COMPTOIR_DATABASE_URL", "database.url", database_url_rule,
                 result.database.url);
+  // After the overrides: the variable may have changed the database.
+  if (result.cluster.enabled && !result.database.url.starts_with("postgresql://"))
+    throw config_error(source +
+                       ": cluster.enabled: a cluster needs a postgresql:// database.url "
+                       "(SQLite serves a single node)");
   return result;
 }
 

@@ -94,6 +94,40 @@ struct metrics_settings {
   bool operator==(const metrics_settings&) const = default;
 };
 
+/// Membership of a cluster of nodes sharing one PostgreSQL database (docs/cluster.md).
+struct cluster_settings {
+  /// Off: this node owns every location by itself.
+  bool enabled = false;
+  /// Unique and stable per node.
+  std::string node_id;
+  /// Where the cluster port listens.
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 4801;
+  /// host:port that the other nodes dial; empty: address:port.
+  std::string advertise;
+  /// host:port of other nodes' cluster ports, dialled at start.
+  std::vector<std::string> seeds;
+  /// This node's share of the locations, relative to the others'.
+  std::int64_t weight = 1;
+  std::chrono::milliseconds heartbeat_interval{500};
+  /// A peer silent for this long is dropped.
+  std::chrono::milliseconds connection_timeout{2'000};
+  /// Ownership lease in the database, renewed every third of it.
+  std::chrono::milliseconds lease_ttl{3'000};
+  /// CAF's OpenSSL transport, with these PEM files.
+  bool tls = false;
+  std::string tls_certificate;
+  std::string tls_key;
+  std::string tls_cafile;
+
+  /// advertise, or address:port.
+  std::string advertised() const {
+    return advertise.empty() ? address + ":" + std::to_string(port) : advertise;
+  }
+
+  bool operator==(const cluster_settings&) const = default;
+};
+
 /// Fault injection for the tests only; never set in production.
 struct fault_settings {
   /// Exit right after the logistics centre's side of a transfer commits.
@@ -125,6 +159,7 @@ struct settings {
   report_settings reports;
   fault_settings faults;
   metrics_settings metrics;
+  cluster_settings cluster;
   // Off unless a file turns it on, so a hand-written production file cannot
   // expose demo tokens by leaving the key out.
   bool demo = false;

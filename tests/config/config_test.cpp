@@ -444,3 +444,50 @@ TEST_CASE("CORS origins are listed exactly; a wildcard or a path is refused") {
   CHECK(load_failure("[http]\ncors_origins = \"https://a.example.com\"\n")
             .message.find(": http.cors_origins: expected an array of strings") != std::string::npos);
 }
+
+TEST_CASE("a cluster node names itself, its port, its seeds and its lease") {
+  const settings s = load_text("[database]\nurl = \"postgresql://c@db:5432/comptoir\"\n"
+                               "[cluster]\nenabled = true\nnode_id = \"node-2\"\n"
+                               "address = \"0.0.0.0\"\nport = 4802\nadvertise = \"10.0.0.2:4802\"\n"
+                               "seeds = [\"10.0.0.1:4801\", \"node-3.internal:4803\"]\n"
+                               "weight = 2\nlease_ttl_ms = 6000\n");
+  CHECK(s.cluster.enabled);
+  CHECK(s.cluster.node_id == "node-2");
+  CHECK(s.cluster.port == 4802);
+  CHECK(s.cluster.advertised() == "10.0.0.2:4802");
+  CHECK(s.cluster.seeds == std::vector<std::string>{"10.0.0.1:4801", "node-3.internal:4803"});
+  CHECK(s.cluster.weight == 2);
+  CHECK(s.cluster.lease_ttl == 6000ms);
+  CHECK(s.cluster.heartbeat_interval == 500ms);
+  CHECK(load_text("[cluster]\naddress = \"10.0.0.7\"\nport = 4809\n").cluster.advertised() ==
+        "10.0.0.7:4809");
+}
+
+TEST_CASE("a cluster on SQLite, without a node id or with a half TLS setup is refused") {
+  const std::string pg = "[database]\nurl = \"postgresql://c@db:5432/comptoir\"\n";
+  CHECK(load_failure("[cluster]\nenabled = true\nnode_id = \"n1\"\n")
+            .message.ends_with(": cluster.enabled: a cluster needs a postgresql:// database.url "
+                               "(SQLite serves a single node)"));
+  // The variable that points a PostgreSQL file at SQLite is caught too.
+  CHECK(load_failure(pg + "[cluster]\nenabled = true\nnode_id = \"n1\"\n",
+                     environment({{"COMPTOIR_DATABASE_URL", "sqlite://a.db"}}))
+            .message.find("a cluster needs a postgresql:// database.url") != std::string::npos);
+  CHECK(load_failure(pg + "[cluster]\nenabled = true\n")
+            .message.find(": cluster.node_id: missing") != std::string::npos);
+  CHECK(load_failure(pg + "[cluster]\nenabled = true\nnode_id = \"n1\"\ntls = true\n"
+                          "tls_certificate = \"n1.pem\"\n")
+            .message.find(": cluster.tls: needs tls_certificate, tls_key and tls_cafile") !=
+        std::string::npos);
+  CHECK(load_failure(pg + "[cluster]\nenabled = true\nnode_id = \"n1\"\naddress = \"0.0.0.0\"\n")
+            .message.find(": cluster.advertise: missing") != std::string::npos);
+  CHECK(load_failure(pg + "[cluster]\nenabled = true\nnode_id = \"n1\"\n"
+                          "heartbeat_interval_ms = 2000\nconnection_timeout_ms = 2000\n")
+            .message.find("must be longer than heartbeat_interval_ms") != std::string::npos);
+  for (const std::string bad : {"n1", "10.0.0.1", ":4801", "h:0", "h:70000", "a b:1", "h:1x"}) {
+    CAPTURE(bad);
+    CHECK(load_failure("[cluster]\nseeds = [\"" + bad + "\"]\n")
+              .message.find(": cluster.seeds[0]: expected host:port") != std::string::npos);
+  }
+  CHECK(load_failure("[cluster]\nnode_id = \"no/slash\"\n")
+            .message.find(": cluster.node_id: expected up to 64 letters") != std::string::npos);
+}
