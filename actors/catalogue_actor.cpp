@@ -37,21 +37,58 @@ const std::string& remember(catalogue_state& state, const domain::product& item)
     return state.rendered_products[found->second] = render_product(item);
   }
   // New ids are the highest so far: appending keeps the order by id.
-  state.index.emplace(item.id, state.products.size());
-  state.products.push_back(item);
-  state.rendered_products.push_back(render_product(item));
-  return state.rendered_products.back();
+  if (state.products.empty() || state.products.back().id < item.id) {
+    state.index.emplace(item.id, state.products.size());
+    state.products.push_back(item);
+    state.rendered_products.push_back(render_product(item));
+    return state.rendered_products.back();
+  }
+  // Not so when another node's catalogue created it while a later one
+  // already arrived here: insert in order.
+  auto products = state.products;
+  products.push_back(item);
+  load(state, std::move(products));
+  return state.rendered_products[state.index.at(item.id)];
 }
 
-/// Tells every store and the logistics centre a product's price (adding its
-/// stock line when new), then answers `answer` once all have it.
-void tell_holders(self_pointer self, domain::product_id id, std::int64_t price_cents,
-                  rendered answer, promise_type promise) {
+constexpr auto tell_timeout = std::chrono::seconds{10};
+
+/// Tells the locations this node owns a product's price (adding its stock
+/// line when new); `done` gets true once all have it, or the first error.
+template <class Done> void tell_local(self_pointer self, const domain::product& item, Done done) {
+  auto routes = self->state.routes->snapshot();
   fan_out<bool>(
-      self, self->state.holders, std::chrono::seconds{10},
-      [answer, promise](std::vector<bool>) mutable { promise.deliver(answer); },
-      [promise](caf::error err) mutable { promise.deliver(std::move(err)); }, caf::put_atom_v, id,
-      price_cents);
+      self, routes->local_locations, tell_timeout,
+      [done](std::vector<bool>) mutable { done(caf::expected<bool>{true}); },
+      [done](caf::error err) mutable { done(caf::expected<bool>{std::move(err)}); },
+      caf::put_atom_v, item.id, item.price_cents);
+}
+
+/// Tells every location of the chain a product's price: this node's own, and
+/// every other node's through its catalogue, then answers `answer`. A node
+/// that does not answer is down: its locations load the product from the
+/// database when they are taken over, so the committed change still stands.
+void tell_holders(self_pointer self, const domain::product& item, rendered answer,
+                  promise_type promise) {
+  auto peers = self->state.routes->snapshot()->peer_catalogues;
+  auto synced = [self, item, peers, answer, promise]() mutable {
+    fan_out<bool>(
+        self, peers, tell_timeout, [answer, promise](std::vector<bool>) mutable {
+          promise.deliver(answer);
+        },
+        [answer, promise, id = item.id](caf::error err) mutable {
+          spdlog::warn("catalogue: a peer node did not take product {}: {}", id.value,
+                       to_string(err));
+          promise.deliver(answer);
+        },
+        sync_atom_v, item);
+  };
+  tell_local(self, item, [synced, promise](caf::expected<bool> told) mutable {
+    if (!told)
+      promise.deliver(std::move(told.error()));
+    else
+      synced();
+  });
 }
 
 caf::result<rendered> create(self_pointer self, domain::product item) {
@@ -67,7 +104,7 @@ caf::result<rendered> create(self_pointer self, domain::product item) {
           [self, item, promise](domain::product_id id) mutable {
             item.id = id;
             const auto& body = remember(self->state, item);
-            tell_holders(self, id, item.price_cents, rendered{body, self->state.version}, promise);
+            tell_holders(self, item, rendered{body, self->state.version}, promise);
           },
           [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
   return promise;
@@ -93,9 +130,14 @@ caf::result<rendered> change(self_pointer self, domain::product_id id,
             rendered answer{body, self->state.version};
             // The PATCH answers once every store sells at the new price.
             if (item.price_cents != old_price)
-              tell_holders(self, item.id, item.price_cents, answer, promise);
+              tell_holders(self, item, answer, promise);
             else
-              promise.deliver(answer);
+              // Other nodes' catalogues still show names and descriptions.
+              fan_out<bool>(
+                  self, self->state.routes->snapshot()->peer_catalogues, tell_timeout,
+                  [answer, promise](std::vector<bool>) mutable { promise.deliver(answer); },
+                  [answer, promise](caf::error) mutable { promise.deliver(answer); }, sync_atom_v,
+                  item);
           },
           [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
   return promise;
@@ -105,11 +147,11 @@ caf::result<rendered> change(self_pointer self, domain::product_id id,
 
 catalogue_actor::behavior_type catalogue(catalogue_actor::stateful_pointer<catalogue_state> self,
                                          database_actor db, std::vector<domain::location> locations,
-                                         std::vector<location_actor> holders,
+                                         std::shared_ptr<const route_table> routes,
                                          metrics_link metrics) {
   self->state.rendered_stores = render_stores(locations);
   self->state.db = db;
-  self->state.holders = std::move(holders);
+  self->state.routes = std::move(routes);
   self->state.metrics = std::move(metrics);
   start_flushing(self, self->state.metrics.every);
   // await: nothing is served before the catalogue is in memory.
@@ -149,6 +191,17 @@ catalogue_actor::behavior_type catalogue(catalogue_actor::stateful_pointer<catal
       [self](caf::put_atom, domain::product& item) { return create(self, std::move(item)); },
       [self](patch_atom, domain::product_id id, const domain::product_patch& patch) {
         return change(self, id, patch);
+      },
+      [self](sync_atom, const domain::product& item) {
+        remember(self->state, item);
+        auto promise = self->make_response_promise<bool>();
+        tell_local(self, item, [promise](caf::expected<bool> told) mutable {
+          if (told)
+            promise.deliver(true);
+          else
+            promise.deliver(std::move(told.error()));
+        });
+        return promise;
       },
       [](ready_atom) { return true; },
       [self](caf::tick_atom) {

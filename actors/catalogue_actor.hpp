@@ -2,6 +2,7 @@
 // The actor that owns the product catalogue and the directory of locations.
 
 #include "actors/protocol.hpp"
+#include "actors/routing.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -21,8 +22,9 @@ struct catalogue_state {
   /// Bumped by every change of any product: the ETag of product reads.
   std::uint64_t version = 1;
   database_actor db;
-  /// Every store and the logistics centre: told of new products and prices.
-  std::vector<location_actor> holders;
+  /// The locations this node owns are told of new products and prices; so
+  /// are the other nodes' catalogues, when this one is the writer.
+  std::shared_ptr<const route_table> routes;
   metrics_link metrics;
   static inline const char* name = "catalogue";
 };
@@ -31,6 +33,7 @@ struct catalogue_state {
 /// mailbox depth to `metrics` every flush interval.
 catalogue_actor::behavior_type catalogue(catalogue_actor::stateful_pointer<catalogue_state> self,
                                          database_actor db, std::vector<domain::location> locations,
-                                         std::vector<location_actor> holders, metrics_link metrics);
+                                         std::shared_ptr<const route_table> routes,
+                                         metrics_link metrics);
 
 } // namespace comptoir::actors

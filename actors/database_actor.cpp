@@ -35,14 +35,17 @@ private:
   std::atomic<std::int64_t>* busy_;
 };
 
-/// Runs `work` on the session; a database failure becomes `unavailable`
-/// instead of an exception that would kill the actor.
+/// Runs `work` on the session; a lost fence becomes `fenced` and any other
+/// database failure `unavailable`, instead of an exception that would kill the actor.
 template <class Work>
 auto attempt(database_state& state, const char* what, Work work)
     -> caf::expected<decltype(work(*state.session))> {
   busy_while in_use{state.busy};
   try {
     return work(*state.session);
+  } catch (const persistence::fenced_error& e) {
+    spdlog::warn("database: {} fenced: {}", what, e.what());
+    return make_error(error_code::fenced, what);
   } catch (const std::exception& e) {
     spdlog::error("database: {} failed: {}", what, e.what());
     return make_error(error_code::unavailable, what);
@@ -58,33 +61,48 @@ template <class T> caf::result<T> found_or_not_found(caf::expected<std::optional
   return std::move(**found);
 }
 
+/// A fenced session's settings, after every (re)connect: a transaction left
+/// idle holds the fence row FOR SHARE, so the server ends it after 2 s.
+void configure(database_state& state) {
+  if (state.fence && state.kind == persistence::dialect::postgresql)
+    *state.session << "SET idle_in_transaction_session_timeout = '2s'";
+}
+
 } // namespace
 
 database_state::database_state() = default;
 database_state::~database_state() = default;
 
 database_actor::behavior_type database(database_actor::stateful_pointer<database_state> self,
-                                       persistence::database_url url, busy_sessions busy) {
+                                       persistence::database_url url, busy_sessions busy,
+                                       std::optional<persistence::write_fence> fence) {
   self->state.kind = url.kind;
   self->state.busy = std::move(busy);
+  self->state.fence = std::move(fence);
   try {
     self->state.session = persistence::open_session(url);
+    configure(self->state);
   } catch (const std::exception& e) {
     spdlog::error("database: cannot open a session: {}", e.what());
     // No message is handled after quit; the behaviour below only completes the type.
     self->quit(make_error(error_code::unavailable, "cannot open a database session"));
   }
-  auto sales = [self](soci::session& db) -> persistence::sale_repository& {
+  // The state outlives every repository that points at its fence.
+  auto fence_of = [self]() -> const persistence::write_fence* {
+    auto& state = self->state;
+    return state.fence ? &*state.fence : nullptr;
+  };
+  auto sales = [self, fence_of](soci::session& db) -> persistence::sale_repository& {
     auto& state = self->state;
     if (!state.sales)
-      state.sales = std::make_unique<persistence::sale_repository>(db, state.kind);
+      state.sales = std::make_unique<persistence::sale_repository>(db, state.kind, fence_of());
     return *state.sales;
   };
-  auto restocks = [self](soci::session& db) {
-    return persistence::restock_repository{db, self->state.kind};
+  auto restocks = [self, fence_of](soci::session& db) {
+    return persistence::restock_repository{db, self->state.kind, fence_of()};
   };
-  auto alerts = [self](soci::session& db) {
-    return persistence::alert_repository{db, self->state.kind};
+  auto alerts = [self, fence_of](soci::session& db) {
+    return persistence::alert_repository{db, self->state.kind, fence_of()};
   };
   return {
       [self](load_atom, products_atom) {
@@ -189,10 +207,11 @@ database_actor::behavior_type database(database_actor::stateful_pointer<database
           return true;
         });
       },
-      [self](reorder_atom, domain::location_id where, domain::product_id product,
-             std::int64_t reorder_point) {
+      [self, fence_of](reorder_atom, domain::location_id where, domain::product_id product,
+                       std::int64_t reorder_point) {
         return attempt(self->state, "setting a reorder point", [&](soci::session& db) {
-          persistence::stock_repository{db}.set_reorder_point(where, product, reorder_point);
+          persistence::stock_repository{db, fence_of()}.set_reorder_point(where, product,
+                                                                          reorder_point);
           return true;
         });
       },
@@ -220,6 +239,7 @@ database_actor::behavior_type database(database_actor::stateful_pointer<database
         // The server may have restarted: one reconnect, then report.
         try {
           db.reconnect();
+          configure(self->state);
         } catch (const std::exception& e) {
           spdlog::warn("database: reconnect failed: {}", e.what());
           return false;

@@ -4,10 +4,12 @@
 #include "actors/metrics_actor.hpp"
 #include "actors/protocol.hpp"
 #include "persistence/database_url.hpp"
+#include "persistence/ownership_repository.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
 #include <memory>
+#include <optional>
 
 namespace soci {
 class session;
@@ -31,11 +33,18 @@ struct database_state {
   /// The sessions of this one's role in use, held while a handler runs;
   /// null for a session the metrics do not count.
   busy_sessions busy;
+  /// Checked by every write of the location-scoped repositories; none for an
+  /// unfenced writer (a single node, a reader, the catalogue).
+  std::optional<persistence::write_fence> fence;
   static inline const char* name = "database";
 };
 
-/// Spawn it `caf::detached`: every handler blocks on the database.
+/// Spawn it `caf::detached`: every handler blocks on the database. With a
+/// `fence` (PostgreSQL), a write for a location this node no longer owns fails
+/// with error_code::fenced, and a transaction left idle for 2 s is ended by
+/// the server, so that a frozen writer cannot hold off a new owner.
 database_actor::behavior_type database(database_actor::stateful_pointer<database_state> self,
-                                       persistence::database_url url, busy_sessions busy);
+                                       persistence::database_url url, busy_sessions busy,
+                                       std::optional<persistence::write_fence> fence);
 
 } // namespace comptoir::actors

@@ -28,6 +28,8 @@ enum class error_code : std::uint8_t {
   /// The record is not in a state that allows this (e.g. approving a
   /// rejected request); the context is a sentence for the client.
   state_conflict,
+  /// This node no longer owns the location; nothing was written.
+  fenced,
 };
 
 constexpr caf::atom_value error_category = caf::atom("comptoir");

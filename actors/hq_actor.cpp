@@ -1,5 +1,6 @@
 #include "actors/hq_actor.hpp"
 
+#include "actors/errors.hpp"
 #include "actors/fan_out.hpp"
 #include "actors/metrics_actor.hpp"
 #include "actors/views.hpp"
@@ -61,10 +62,18 @@ caf::result<rendered> serve(self_pointer self, cache_key key, std::string from_d
     return found->second.view;
   }
   ++counts_of(state, key).misses;
+  auto routes = state.routes->snapshot();
+  std::vector<store_actor> owners;
+  for (auto id : state.stores) {
+    auto found = routes->stores.find(id);
+    if (found == routes->stores.end())
+      return make_error(error_code::unavailable, "a store is between owners");
+    owners.push_back(found->second);
+  }
   auto promise = self->make_response_promise<rendered>();
   auto generation = state.generation;
   fan_out<domain::store_summary>(
-      self, state.stores, gather_timeout,
+      self, owners, gather_timeout,
       [self, key, generation, render,
        promise](std::vector<domain::store_summary> summaries) mutable {
         auto& state = self->state;
@@ -99,13 +108,13 @@ void report(self_pointer self) {
 } // namespace
 
 hq_actor::behavior_type hq(hq_actor::stateful_pointer<hq_state> self,
-                           std::vector<store_actor> stores, hq_settings settings,
+                           std::vector<domain::location_id> stores,
+                           std::shared_ptr<const route_table> routes, hq_settings settings,
                            metrics_link metrics) {
   self->state.stores = std::move(stores);
+  self->state.routes = std::move(routes);
   self->state.settings = settings;
   self->state.metrics = std::move(metrics);
-  for (const auto& store : self->state.stores)
-    self->send(store, subscribe_atom_v, caf::actor_cast<caf::actor>(self));
   start_flushing(self, self->state.metrics.every);
   return {
       [self](report_atom, std::string& from_day, std::string& to_day) {

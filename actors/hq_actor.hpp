@@ -3,6 +3,7 @@
 // gathered from every store's in-memory aggregates and cached.
 
 #include "actors/protocol.hpp"
+#include "actors/routing.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -33,7 +34,9 @@ struct cached_view {
 };
 
 struct hq_state {
-  std::vector<store_actor> stores;
+  /// Every store of the chain, each gathered from wherever `routes` says it is served.
+  std::vector<domain::location_id> stores;
+  std::shared_ptr<const route_table> routes;
   hq_settings settings;
   /// Reports by (from day, to day); the dashboard under ("dashboard", "").
   std::map<std::pair<std::string, std::string>, cached_view> cache;
@@ -46,9 +49,12 @@ struct hq_state {
   static inline const char* name = "hq";
 };
 
-/// Sends its mailbox depth and cache counts to `metrics` every flush interval.
+/// Gathers from `stores` as `routes` finds them; the stores tell it of their
+/// changes once subscribed (by whoever spawns them). Sends its mailbox depth
+/// and cache counts to `metrics` every flush interval.
 hq_actor::behavior_type hq(hq_actor::stateful_pointer<hq_state> self,
-                           std::vector<store_actor> stores, hq_settings settings,
+                           std::vector<domain::location_id> stores,
+                           std::shared_ptr<const route_table> routes, hq_settings settings,
                            metrics_link metrics);
 
 } // namespace comptoir::actors

@@ -182,6 +182,16 @@ struct metrics_state {
   Gauge* open_fds = nullptr;
   Gauge* max_fds = nullptr;
 
+  Gauge* cluster_members = nullptr;
+  Gauge* owned_locations = nullptr;
+  Counter* claimed = nullptr;
+  Counter* released = nullptr;
+  Counter* lost = nullptr;
+  /// The cluster's counts already added to the counters above.
+  std::uint64_t claimed_seen = 0;
+  std::uint64_t released_seen = 0;
+  std::uint64_t lost_seen = 0;
+
   static inline const char* name = "metrics";
 };
 
@@ -239,6 +249,17 @@ void refresh(metrics_state& state) {
       spdlog::error("metrics: a collector failed: {}", e.what());
     }
   }
+  const auto& cluster = *state.settings.cluster;
+  state.cluster_members->Set(static_cast<double>(cluster.members.load()));
+  state.owned_locations->Set(static_cast<double>(cluster.owned.load()));
+  auto count = [](Counter* counter, const std::atomic<std::uint64_t>& total, std::uint64_t& seen) {
+    auto now = total.load();
+    counter->Increment(static_cast<double>(now - seen));
+    seen = now;
+  };
+  count(state.claimed, cluster.claimed, state.claimed_seen);
+  count(state.released, cluster.released, state.released_seen);
+  count(state.lost, cluster.lost, state.lost_seen);
   state.writers_busy->Set(static_cast<double>(state.settings.busy_writers->load()));
   state.readers_busy->Set(static_cast<double>(state.settings.busy_readers->load()));
   if (auto sample = read_process_stat(); sample.valid) {
@@ -313,12 +334,24 @@ void register_families(metrics_state& state) {
                            .Name("comptoir_open_alerts")
                            .Help("Open stock alerts")
                            .Register(registry);
-  prometheus::BuildGauge()
-      .Name("comptoir_cluster_members")
-      .Help("Nodes in the cluster this node sees")
-      .Register(registry)
-      .Add({})
-      .Set(1);
+  state.cluster_members = &prometheus::BuildGauge()
+                               .Name("comptoir_cluster_members")
+                               .Help("Nodes in the cluster this node sees, itself included")
+                               .Register(registry)
+                               .Add({});
+  state.owned_locations = &prometheus::BuildGauge()
+                               .Name("comptoir_cluster_owned_locations")
+                               .Help("Stores and logistics centre this node owns now")
+                               .Register(registry)
+                               .Add({});
+  auto& changes = prometheus::BuildCounter()
+                      .Name("comptoir_cluster_ownership_changes_total")
+                      .Help("Locations this node claimed, released (handed over) or lost "
+                            "(its lease lapsed)")
+                      .Register(registry);
+  state.claimed = &changes.Add({{"change", "claimed"}});
+  state.released = &changes.Add({{"change", "released"}});
+  state.lost = &changes.Add({{"change", "lost"}});
   prometheus::BuildGauge()
       .Name("comptoir_build_info")
       .Help("Always 1; the labels say which build this is")
@@ -396,6 +429,8 @@ metrics_actor::behavior_type metrics(self_pointer self, metrics_settings setting
   for (auto* busy : {&state.settings.busy_writers, &state.settings.busy_readers})
     if (!*busy)
       *busy = std::make_shared<std::atomic<std::int64_t>>(0);
+  if (!state.settings.cluster)
+    state.settings.cluster = std::make_shared<cluster_counters>();
   register_families(state);
   refresh(state);
   self->delayed_send(self, state.settings.flush_interval, caf::tick_atom_v);

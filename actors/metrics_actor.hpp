@@ -26,6 +26,16 @@ namespace comptoir::actors {
 /// one while it runs a handler, the metrics actor reads it at each sample.
 using busy_sessions = std::shared_ptr<std::atomic<std::int64_t>>;
 
+/// What the cluster actor counts, read at each sample. A single node sees one
+/// member and owns every location.
+struct cluster_counters {
+  std::atomic<std::int64_t> members{1};
+  std::atomic<std::int64_t> owned{0};
+  std::atomic<std::uint64_t> claimed{0};
+  std::atomic<std::uint64_t> released{0};
+  std::atomic<std::uint64_t> lost{0};
+};
+
 struct metrics_settings {
   /// Shared with the HTTP layer, which registers its own families in it.
   std::shared_ptr<prometheus::Registry> registry;
@@ -46,6 +56,8 @@ struct metrics_settings {
   std::size_t readers = 0;
   busy_sessions busy_writers;
   busy_sessions busy_readers;
+  /// Never null once the metrics actor runs.
+  std::shared_ptr<const cluster_counters> cluster;
 };
 
 /// Sends `self` its first flush tick, from its start.

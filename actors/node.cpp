@@ -17,6 +17,13 @@
 
 namespace comptoir::actors {
 
+namespace {
+
+// A cluster node hands its locations over one after the other at shutdown.
+constexpr auto leave_timeout = std::chrono::seconds{30};
+
+} // namespace
+
 node start_node(caf::actor_system& sys, const node_settings& settings,
                 const std::vector<domain::location>& locations) {
   // Checked before anything is spawned: an actor left running would keep
@@ -28,6 +35,7 @@ node start_node(caf::actor_system& sys, const node_settings& settings,
                                     ? "the database holds no logistics centre"
                                     : "the database holds more than one logistics centre");
   node running;
+  auto counters = std::make_shared<cluster_counters>();
   // First: every other actor reports to it.
   metrics_settings watched;
   watched.registry = settings.registry;
@@ -35,61 +43,96 @@ node start_node(caf::actor_system& sys, const node_settings& settings,
   watched.flush_interval = settings.flush_interval;
   watched.scheduler_threads = settings.scheduler_threads;
   watched.version = settings.version;
+  std::vector<domain::location_id> store_ids;
   for (const auto& where : locations) {
     if (where.kind == domain::location_kind::store)
-      watched.stores.push_back(where.id);
+      store_ids.push_back(where.id);
     else
       watched.warehouse = where.id;
   }
+  watched.stores = store_ids;
   watched.workers = settings.workers;
-  watched.writers = watched.stores.size() + 1;
+  watched.writers = store_ids.size() + 1;
   watched.readers = settings.readers;
   watched.busy_writers = std::make_shared<std::atomic<std::int64_t>>(0);
   watched.busy_readers = std::make_shared<std::atomic<std::int64_t>>(0);
+  watched.cluster = counters;
   auto busy_writers = watched.busy_writers;
   auto busy_readers = watched.busy_readers;
   running.metrics = spawn_metrics(sys, std::move(watched));
   running.actors.push_back(caf::actor_cast<caf::actor>(running.metrics));
   metrics_link link{running.metrics, settings.flush_interval};
-  // Only the stores' and the logistics centre's writers and the readers are
-  // counted in comptoir_db_sessions (`busy` null for the others).
-  auto writer = [&](busy_sessions busy) {
-    auto db = sys.spawn<caf::detached>(database, settings.database, std::move(busy));
+
+  auto routes = std::make_shared<route_table>();
+  auto lease = std::make_shared<ownership_lease>();
+  // Only the locations' writers and the readers are counted in
+  // comptoir_db_sessions (`busy` null for the others).
+  auto session = [&](busy_sessions busy) {
+    auto db = sys.spawn<caf::detached>(database, settings.database, std::move(busy), std::nullopt);
     running.actors.push_back(caf::actor_cast<caf::actor>(db));
     return db;
   };
   auto owners = std::make_shared<directory>();
-  owners->probe = writer(nullptr);
-  // Stores first: the logistics centre lands transfers at them.
-  for (const auto& where : locations)
-    if (where.kind == domain::location_kind::store) {
-      auto owner = sys.spawn(store, writer(busy_writers), where, settings.store, link);
-      running.actors.push_back(caf::actor_cast<caf::actor>(owner));
-      owners->stores.emplace(where.id, owner);
-    }
-  for (const auto& where : locations)
-    if (where.kind == domain::location_kind::warehouse) {
-      owners->warehouse = sys.spawn(warehouse, writer(busy_writers), where, owners->stores,
-                                    settings.warehouse, link);
-      running.actors.push_back(caf::actor_cast<caf::actor>(owners->warehouse));
-    }
-  std::vector<store_actor> stores;
-  for (const auto& [id, store] : owners->stores)
-    stores.push_back(store);
-  owners->head_office = sys.spawn(hq, std::move(stores), settings.head_office, link);
-  running.actors.push_back(caf::actor_cast<caf::actor>(owners->head_office));
-  // Last: the catalogue tells every location of new products and prices.
-  std::vector<location_actor> holders;
-  for (const auto& [id, store] : owners->stores)
-    holders.push_back(caf::actor_cast<location_actor>(store));
-  holders.push_back(caf::actor_cast<location_actor>(owners->warehouse));
-  owners->catalogue = sys.spawn(catalogue, writer(nullptr), locations, std::move(holders), link);
+  owners->probe = session(nullptr);
+  owners->routes = routes;
+  owners->lease = lease;
+  owners->stores.insert(store_ids.begin(), store_ids.end());
+  owners->catalogue = sys.spawn(catalogue, session(nullptr), locations, routes, link);
   running.actors.push_back(caf::actor_cast<caf::actor>(owners->catalogue));
-  auto spawn_reader = [&] { return caf::actor_cast<caf::actor>(writer(busy_readers)); };
+  owners->head_office = sys.spawn(hq, store_ids, routes, settings.head_office, link);
+  running.actors.push_back(caf::actor_cast<caf::actor>(owners->head_office));
+  auto spawn_reader = [&] { return caf::actor_cast<caf::actor>(session(busy_readers)); };
   auto readers = caf::actor_pool::make(sys.dummy_execution_unit(), settings.readers, spawn_reader,
                                        caf::actor_pool::round_robin());
   running.actors.push_back(readers);
   owners->readers = caf::actor_cast<database_actor>(readers);
+
+  location_spawner spawn_location = [&sys, settings, link, routes, lease, busy_writers](
+                                        const domain::location& where,
+                                        std::optional<persistence::write_fence> fence) {
+    local_location spawned;
+    spawned.writer =
+        sys.spawn<caf::detached>(database, settings.database, busy_writers, std::move(fence));
+    if (where.kind == domain::location_kind::store)
+      spawned.owner = caf::actor_cast<caf::actor>(
+          sys.spawn(store, spawned.writer, where, settings.store, lease, link));
+    else
+      spawned.owner = caf::actor_cast<caf::actor>(
+          sys.spawn(warehouse, spawned.writer, where, routes, lease, settings.warehouse, link));
+    return spawned;
+  };
+  if (settings.cluster) {
+    cluster_wiring wiring{locations,   spawn_location,        routes,
+                          lease,       counters,              owners->catalogue,
+                          owners->head_office, settings.cluster->dialer};
+    running.cluster = spawn_cluster(sys, settings.cluster->settings, std::move(wiring));
+    running.actors.push_back(caf::actor_cast<caf::actor>(running.cluster));
+  } else {
+    // Every location here, for good: stores first, the logistics centre
+    // lands transfers at them.
+    auto ordered = locations;
+    std::ranges::stable_partition(ordered, [](const domain::location& where) {
+      return where.kind == domain::location_kind::store;
+    });
+    routes->modify([&](struct routes& table) {
+      for (const auto& where : ordered) {
+        auto spawned = spawn_location(where, std::nullopt);
+        running.actors.push_back(caf::actor_cast<caf::actor>(spawned.writer));
+        running.actors.push_back(spawned.owner);
+        table.local_locations.push_back(caf::actor_cast<location_actor>(spawned.owner));
+        if (where.kind == domain::location_kind::store) {
+          auto owner = caf::actor_cast<store_actor>(spawned.owner);
+          table.stores.emplace(where.id, owner);
+          caf::anon_send(owner, subscribe_atom_v,
+                         caf::actor_cast<caf::actor>(owners->head_office));
+        } else {
+          table.warehouse = caf::actor_cast<warehouse_actor>(spawned.owner);
+          table.catalogue_writer = owners->catalogue;
+        }
+      }
+    });
+    counters->owned = static_cast<std::int64_t>(locations.size());
+  }
   running.owners = owners;
   running.workers = spawn_worker_pool(sys, settings.workers, owners, link);
   running.actors.push_back(caf::actor_cast<caf::actor>(running.workers));
@@ -109,14 +152,16 @@ caf::error await_ready(caf::actor_system& sys, const node& running,
         .receive([](bool) {}, [&](caf::error& err) { failure = std::move(err); });
   };
   ask(running.owners->catalogue);
-  ask(running.owners->warehouse);
-  for (const auto& [id, store] : running.owners->stores)
-    ask(store);
+  for (const auto& location : running.owners->routes->snapshot()->local_locations)
+    ask(location);
   return failure;
 }
 
 void stop_node(caf::actor_system& sys, const node& running) {
   caf::scoped_actor self{sys};
+  if (running.cluster)
+    self->request(running.cluster, leave_timeout, drain_atom_v)
+        .receive([](bool) {}, [](caf::error&) {});
   for (const auto& actor : running.actors)
     self->send_exit(actor, caf::exit_reason::user_shutdown);
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Spawns, waits for and stops the actors of one Comptoir node.
 
+#include "actors/cluster_actor.hpp"
 #include "actors/hq_actor.hpp"
 #include "actors/metrics_actor.hpp"
 #include "actors/protocol.hpp"
@@ -10,10 +11,12 @@
 #include "persistence/database_url.hpp"
 
 #include <caf/actor.hpp>
+#include <caf/io/middleman_actor.hpp>
 
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,8 +31,17 @@ struct node {
   caf::actor frontend;
   /// Answers `(get_atom, metrics_atom)` with the Prometheus text exposition.
   metrics_actor metrics;
-  /// Every long-lived actor, for shutdown.
+  /// Null on a single node. Publish it on the cluster port.
+  cluster_actor cluster;
+  /// Every long-lived actor, for shutdown (in a cluster, the cluster actor
+  /// stops the locations' owners it spawned).
   std::vector<caf::actor> actors;
+};
+
+/// A node of a cluster: whom it is, and how it reaches the others.
+struct cluster_membership {
+  cluster_settings settings;
+  caf::io::middleman_actor dialer;
 };
 
 struct node_settings {
@@ -51,22 +63,26 @@ struct node_settings {
   std::size_t scheduler_threads = 1;
   /// comptoir_build_info's `version`.
   std::string version;
+  /// None: this node owns every location itself.
+  std::optional<cluster_membership> cluster;
 };
 
-/// Spawns the catalogue, one actor per location (with a database writer
-/// each), the worker pool and the frontend. `locations` must hold exactly one
-/// warehouse (std::invalid_argument otherwise, with nothing spawned).
+/// Spawns the catalogue, the head office, the worker pool and the frontend;
+/// then one actor per location (with a database writer each), or, in a
+/// cluster, the cluster actor that claims this node's share of them.
+/// `locations` must hold exactly one warehouse (std::invalid_argument
+/// otherwise, with nothing spawned).
 node start_node(caf::actor_system& sys, const node_settings& settings,
                 const std::vector<domain::location>& locations);
 
-/// Waits until every owner has loaded its state; an error names the first
-/// that could not.
+/// Waits until the catalogue and every location this node owns have loaded
+/// their state; an error names the first that could not.
 caf::error await_ready(caf::actor_system& sys, const node& running,
                        std::chrono::milliseconds timeout);
 
-/// Asks every actor to quit. The caller must then drop `running` (it holds
-/// handles) before the actor system is destroyed, or ~actor_system waits for
-/// the detached writers forever.
+/// Hands a cluster node's locations over, then asks every actor to quit. The
+/// caller must then drop `running` (it holds handles) before the actor system
+/// is destroyed, or ~actor_system waits for the detached writers forever.
 void stop_node(caf::actor_system& sys, const node& running);
 
 } // namespace comptoir::actors

@@ -189,6 +189,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(comptoir, caf::first_custom_type_id)
   CAF_ADD_ATOM(comptoir, comptoir::actors, approve_atom, "approve")
   CAF_ADD_ATOM(comptoir, comptoir::actors, commit_atom, "commit")
   CAF_ADD_ATOM(comptoir, comptoir::actors, dashboard_atom, "dashboard")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, drain_atom, "drain")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, hello_atom, "hello")
   CAF_ADD_ATOM(comptoir, comptoir::actors, invalidate_atom, "invalidate")
   CAF_ADD_ATOM(comptoir, comptoir::actors, fulfil_atom, "fulfil")
   CAF_ADD_ATOM(comptoir, comptoir::actors, keys_atom, "keys")
@@ -212,6 +214,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(comptoir, caf::first_custom_type_id)
   CAF_ADD_ATOM(comptoir, comptoir::actors, stock_atom, "stock")
   CAF_ADD_ATOM(comptoir, comptoir::actors, stores_atom, "stores")
   CAF_ADD_ATOM(comptoir, comptoir::actors, subscribe_atom, "subscribe")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, sync_atom, "sync")
+  CAF_ADD_ATOM(comptoir, comptoir::actors, update_atom, "update")
   CAF_ADD_ATOM(comptoir, comptoir::actors, warehouse_atom, "warehouse")
 CAF_END_TYPE_ID_BLOCK(comptoir)
 // clang-format on
@@ -284,6 +288,9 @@ using catalogue_actor = caf::typed_actor<
     caf::replies_to<caf::put_atom, domain::product>::with<rendered>,
     // Change; answers once every store sells at the new price.
     caf::replies_to<patch_atom, domain::product_id, domain::product_patch>::with<rendered>,
+    // From the writing catalogue of the cluster: a product created or changed;
+    // answers once this node's locations have it.
+    caf::replies_to<sync_atom, domain::product>::with<bool>,
     caf::replies_to<ready_atom>::with<bool>,
     // Sent to itself every flush interval: report to the metrics actor.
     caf::reacts_to<caf::tick_atom>>;
@@ -312,6 +319,9 @@ using store_actor = location_actor::extend<
                     std::int64_t>::with<domain::store_summary>,
     // The head office: told after every committed change of sales or stock.
     caf::reacts_to<subscribe_atom, caf::actor>,
+    // Before a handover: refuse new work, answer what is queued, and reply
+    // once no write is in flight.
+    caf::replies_to<drain_atom>::with<bool>,
     // Sent to itself every flush interval: report to the metrics actor.
     caf::reacts_to<caf::tick_atom>>;
 
@@ -335,6 +345,8 @@ using warehouse_actor = location_actor::extend<
     caf::replies_to<reject_atom, std::string>::with<rendered>,
     // Sent to itself: try again to land an approved transfer at its store.
     caf::reacts_to<fulfil_atom, domain::restock_request>,
+    // Before a handover: refuse new work; reply once no write is in flight.
+    caf::replies_to<drain_atom>::with<bool>,
     // Sent to itself every flush interval: report to the metrics actor.
     caf::reacts_to<caf::tick_atom>>;
 
@@ -376,6 +388,50 @@ using metrics_actor =
                      // Sent to itself every flush interval: run the collectors.
                      caf::reacts_to<caf::tick_atom>>;
 
+// -- cluster ------------------------------------------------------------------
+
+/// A location a node owns, at the epoch of its ownership (location_owners).
+struct owned_location {
+  domain::location_id id;
+  std::int64_t epoch = 0;
+  /// Null for the logistics centre.
+  store_actor store;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, owned_location& x) {
+  return f(x.id, x.epoch, x.store);
+}
+
+/// What a node tells its peers about itself: who it is, the actors others
+/// talk to, and what it owns.
+struct peer_info {
+  std::string node_id;
+  /// Changes at every start: tells a restarted node from its former self.
+  std::string incarnation;
+  catalogue_actor catalogue;
+  hq_actor head_office;
+  std::vector<owned_location> stores;
+  /// Null unless this node owns the logistics centre.
+  warehouse_actor warehouse;
+  std::int64_t warehouse_epoch = 0;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, peer_info& x) {
+  return f(x.node_id, x.incarnation, x.catalogue, x.head_office, x.stores, x.warehouse,
+           x.warehouse_epoch);
+}
+
+/// One per node, published on the cluster port: peers greet it and tell it
+/// what they own.
+using cluster_actor =
+    caf::typed_actor<caf::replies_to<hello_atom, peer_info>::with<peer_info>,
+                     caf::reacts_to<update_atom, peer_info>,
+                     // At shutdown: hand every location over and leave the cluster.
+                     caf::replies_to<drain_atom>::with<bool>,
+                     // Sent to itself: renew the lease, claim and release locations.
+                     caf::reacts_to<caf::tick_atom>>;
+
 /// Where a long-lived actor sends its stats, and how often.
 struct metrics_link {
   metrics_actor sink;
@@ -383,3 +439,15 @@ struct metrics_link {
 };
 
 } // namespace comptoir::actors
+
+// Types that cross nodes and were not registered above: vectors sent as a
+// message element of their own (add_message_types registers no vector<T>),
+// and the cluster's greeting.
+// clang-format off
+CAF_BEGIN_TYPE_ID_BLOCK(comptoir_cluster, caf::id_block::comptoir::end)
+  CAF_ADD_TYPE_ID(comptoir_cluster, (std::vector<comptoir::domain::basket_line>))
+  CAF_ADD_TYPE_ID(comptoir_cluster, (std::vector<comptoir::domain::stock_alert>))
+  CAF_ADD_TYPE_ID(comptoir_cluster, (comptoir::actors::owned_location))
+  CAF_ADD_TYPE_ID(comptoir_cluster, (comptoir::actors::peer_info))
+CAF_END_TYPE_ID_BLOCK(comptoir_cluster)
+// clang-format on

@@ -98,6 +98,38 @@ void flush(self_pointer self);
 
 void resync_after_failure(self_pointer self);
 
+/// Answers every write still queued with 503, and `drained` once none is in flight.
+void finish_draining(self_pointer self) {
+  auto& state = self->state;
+  if (!state.draining || state.committing)
+    return;
+  while (!state.queue.empty()) {
+    auto& write = state.queue.front();
+    undo(state, write);
+    settle(state, write, make_error(error_code::unavailable, "store handed over"));
+    state.queue.pop_front();
+  }
+  for (auto& promise : std::exchange(state.drained, {}))
+    promise.deliver(true);
+}
+
+/// Refuses everything from now on and quits: the store lost its ownership.
+void stop_serving(self_pointer self, const caf::error& reason) {
+  auto& state = self->state;
+  state.draining = true;
+  finish_draining(self);
+  self->quit(reason);
+}
+
+/// Why the store may not serve now, if it may not.
+std::optional<caf::error> refusal(const store_state& state) {
+  if (state.draining)
+    return make_error(error_code::unavailable, "store being handed over");
+  if (!state.lease->held())
+    return make_error(error_code::unavailable, "ownership lease lapsed");
+  return std::nullopt;
+}
+
 /// Files a restock request for `product` up to the target level, through this
 /// store's own writer (the logistics centre reads pending requests from the database).
 void request_restock(self_pointer self, const domain::stock_item& item) {
@@ -225,7 +257,10 @@ void committed(self_pointer self, std::vector<pending_write>& writes,
   if (!moved.empty())
     notify_change(state);
   state.committing = false;
-  flush(self);
+  if (state.draining)
+    finish_draining(self);
+  else
+    flush(self);
 }
 
 void failed(self_pointer self, std::vector<pending_write>& writes, const caf::error& err) {
@@ -235,6 +270,13 @@ void failed(self_pointer self, std::vector<pending_write>& writes, const caf::er
   for (auto& write : writes) {
     undo(state, write);
     settle(state, write, make_error(error_code::unavailable, "commit failed"));
+  }
+  if (err.category() == error_category &&
+      err.code() == static_cast<std::uint8_t>(error_code::fenced)) {
+    // Another node owns the store now: it serves from the database, where
+    // nothing of this batch is.
+    stop_serving(self, err);
+    return;
   }
   // The transaction may have committed after all (a connection lost during
   // COMMIT): the database, not memory, says what the stock is now.
@@ -303,7 +345,10 @@ void resync_after_failure(self_pointer self) {
               state.queue.push_back(std::move(write));
             }
             state.committing = false;
-            flush(self);
+            if (state.draining)
+              finish_draining(self);
+            else
+              flush(self);
           },
           [self](caf::error& err) {
             spdlog::critical("store {}: cannot reload its stock after a failed commit: {}",
@@ -314,6 +359,8 @@ void resync_after_failure(self_pointer self) {
 
 caf::result<rendered> sell(self_pointer self, sale_request& request) {
   auto& state = self->state;
+  if (auto refused = refusal(state))
+    return std::move(*refused);
   std::string slot;
   if (!request.idempotency_key.empty()) {
     slot = slot_of(scope_of(state, true), request.idempotency_key);
@@ -389,6 +436,8 @@ void accept_return(self_pointer self, return_request& request, domain::sale_reco
 
 caf::result<rendered> take_back(self_pointer self, return_request& request) {
   auto& state = self->state;
+  if (auto refused = refusal(state))
+    return std::move(*refused);
   pending_write write;
   write.is_sale = false;
   if (!request.idempotency_key.empty()) {
@@ -443,11 +492,13 @@ void report(self_pointer self) {
 
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self, database_actor db,
                                  domain::location where, store_settings settings,
+                                 std::shared_ptr<const ownership_lease> lease,
                                  metrics_link metrics) {
   auto& state = self->state;
   state.where = std::move(where);
   state.db = db;
   state.settings = settings;
+  state.lease = std::move(lease);
   state.metrics = std::move(metrics);
   auto fail_start = [self](const caf::error& err) {
     spdlog::error("store {}: cannot load its state: {}", self->state.where.id.value,
@@ -502,13 +553,17 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
   self->delayed_send(self, std::chrono::hours{1}, purge_atom_v);
   start_flushing(self, state.metrics.every);
   return {
-      [self](caf::get_atom, stock_atom, bool below_reorder_only) {
+      [self](caf::get_atom, stock_atom, bool below_reorder_only) -> caf::result<rendered> {
         auto& state = self->state;
+        if (auto refused = refusal(state))
+          return std::move(*refused);
         return read_stock(state.rendered_stock, state.where, state.ledger, below_reorder_only);
       },
       [self](fulfil_atom, const std::string& id,
              const std::vector<domain::basket_line>& lines) -> caf::result<bool> {
         auto& state = self->state;
+        if (auto refused = refusal(state))
+          return std::move(*refused);
         auto unknown = domain::lines_not_held(state.ledger, lines,
                                               "this store has no stock line for this product");
         if (!unknown.empty())
@@ -539,15 +594,31 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
         return true;
       },
       [self](report_atom, const std::string& from_day, const std::string& to_day,
-             const std::vector<std::string>& weeks, std::int64_t overstock_multiple) {
+             const std::vector<std::string>& weeks,
+             std::int64_t overstock_multiple) -> caf::result<domain::store_summary> {
         auto& state = self->state;
+        if (auto refused = refusal(state))
+          return std::move(*refused);
         return domain::summarize(state.where.id, state.sales, state.ledger, from_day, to_day, weeks,
                                  overstock_multiple);
       },
       [self](subscribe_atom, caf::actor& subscriber) {
-        self->state.subscribers.push_back(std::move(subscriber));
+        auto& subscribers = self->state.subscribers;
+        // A peer's head office subscribes again whenever its node reconnects.
+        if (std::ranges::find(subscribers, subscriber) == subscribers.end())
+          subscribers.push_back(std::move(subscriber));
       },
-      [self](alerts_atom) {
+      [self](drain_atom) -> caf::result<bool> {
+        auto& state = self->state;
+        state.draining = true;
+        auto promise = self->make_response_promise<bool>();
+        state.drained.push_back(promise);
+        finish_draining(self);
+        return promise;
+      },
+      [self](alerts_atom) -> caf::result<std::vector<domain::stock_alert>> {
+        if (auto refused = refusal(self->state))
+          return std::move(*refused);
         std::vector<domain::stock_alert> open;
         for (const auto& [key, alert] : self->state.alerts)
           open.push_back(alert);
@@ -556,6 +627,8 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       [self](reorder_atom, domain::product_id product,
              std::int64_t reorder_point) -> caf::result<rendered> {
         auto& state = self->state;
+        if (auto refused = refusal(state))
+          return std::move(*refused);
         if (!state.ledger.holds(product))
           return make_error(error_code::not_found);
         auto promise = self->make_response_promise<rendered>();

@@ -3,6 +3,7 @@
 // way to the database (group commit).
 
 #include "actors/protocol.hpp"
+#include "actors/routing.hpp"
 #include "actors/views.hpp"
 #include "domain/stock.hpp"
 #include "domain/uuid.hpp"
@@ -83,6 +84,12 @@ struct store_state {
   /// Open alerts, at most one per product and kind.
   std::map<std::pair<domain::product_id, domain::alert_kind>, domain::stock_alert> alerts;
 
+  /// Serves only while it holds.
+  std::shared_ptr<const ownership_lease> lease;
+  /// Handing the store over: no new work; `drained` answered once no write is in flight.
+  bool draining = false;
+  std::vector<caf::typed_response_promise<bool>> drained;
+
   metrics_link metrics;
   /// Commits, sales and returns since the last flush to the metrics actor.
   store_stats stats;
@@ -93,9 +100,11 @@ struct store_state {
 };
 
 /// Loads the store's stock, prices and recent keys through `db` before it
-/// serves anything. Sends its stats to `metrics` every flush interval.
+/// serves anything, and serves while `lease` holds. Sends its stats to
+/// `metrics` every flush interval.
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self, database_actor db,
                                  domain::location where, store_settings settings,
+                                 std::shared_ptr<const ownership_lease> lease,
                                  metrics_link metrics);
 
 } // namespace comptoir::actors

@@ -26,17 +26,29 @@ caf::error conflict(std::string sentence) {
   return make_error(error_code::state_conflict, std::move(sentence));
 }
 
+/// Why the centre may not serve now, if it may not.
+std::optional<caf::error> refusal(const warehouse_state& state) {
+  if (state.draining)
+    return make_error(error_code::unavailable, "logistics centre being handed over");
+  if (!state.lease->held())
+    return make_error(error_code::unavailable, "ownership lease lapsed");
+  return std::nullopt;
+}
+
 /// Lands an approved transfer at its store (the second side). Until the store
 /// has committed, it is retried every second; `promise`, when given, gets the
 /// fulfilled request or 503.
 void land(self_pointer self, domain::restock_request request, std::optional<promise_type> promise) {
   auto& state = self->state;
-  auto store = state.stores.find(request.store);
-  if (store == state.stores.end()) {
-    spdlog::error("warehouse: restock request {} names store {}, which this node does not own",
-                  request.id, request.store.value);
+  auto routes = state.routes->snapshot();
+  auto store = routes->stores.find(request.store);
+  if (store == routes->stores.end()) {
+    // Between owners (a cluster moving it): it lands once the store is back.
+    spdlog::warn("warehouse: restock request {} waits for store {} to be served again",
+                 request.id, request.store.value);
     if (promise)
-      promise->deliver(make_error(error_code::unavailable, "store not owned"));
+      promise->deliver(make_error(error_code::unavailable, "transfer in transit"));
+    self->delayed_send(self, landing_retry, fulfil_atom_v, std::move(request));
     return;
   }
   self->request(store->second, landing_timeout, fulfil_atom_v, request.id, request.lines)
@@ -224,12 +236,14 @@ caf::result<rendered> create(self_pointer self, domain::location_id store,
 
 warehouse_actor::behavior_type
 warehouse(warehouse_actor::stateful_pointer<warehouse_state> self, database_actor db,
-          domain::location where, std::unordered_map<domain::location_id, store_actor> stores,
-          warehouse_settings settings, metrics_link metrics) {
+          domain::location where, std::shared_ptr<const route_table> routes,
+          std::shared_ptr<const ownership_lease> lease, warehouse_settings settings,
+          metrics_link metrics) {
   auto& state = self->state;
   state.where = std::move(where);
   state.db = db;
-  state.stores = std::move(stores);
+  state.routes = std::move(routes);
+  state.lease = std::move(lease);
   state.settings = settings;
   state.metrics = std::move(metrics);
   auto fail_start = [self](const caf::error& err) {
@@ -267,8 +281,10 @@ warehouse(warehouse_actor::stateful_pointer<warehouse_state> self, database_acto
           fail_start);
   start_flushing(self, state.metrics.every);
   return {
-      [self](caf::get_atom, stock_atom, bool below_reorder_only) {
+      [self](caf::get_atom, stock_atom, bool below_reorder_only) -> caf::result<rendered> {
         auto& state = self->state;
+        if (auto refused = refusal(state))
+          return std::move(*refused);
         return read_stock(state.rendered_stock, state.where, state.ledger, below_reorder_only);
       },
       [self](caf::put_atom, domain::product_id product, std::int64_t) {
@@ -277,13 +293,27 @@ warehouse(warehouse_actor::stateful_pointer<warehouse_state> self, database_acto
       },
       [](ready_atom) { return true; },
       [self](restock_atom, domain::location_id store, std::vector<domain::basket_line>& lines,
-             const std::string& key, const std::string& fingerprint) {
+             const std::string& key, const std::string& fingerprint) -> caf::result<rendered> {
+        if (auto refused = refusal(self->state))
+          return std::move(*refused);
         return create(self, store, lines, key, fingerprint);
       },
-      [self](approve_atom, const std::string& id, const std::string& key) {
+      [self](approve_atom, const std::string& id,
+             const std::string& key) -> caf::result<rendered> {
+        if (auto refused = refusal(self->state))
+          return std::move(*refused);
         return approve(self, id, key);
       },
-      [self](reject_atom, const std::string& id) { return reject(self, id); },
+      [self](reject_atom, const std::string& id) -> caf::result<rendered> {
+        if (auto refused = refusal(self->state))
+          return std::move(*refused);
+        return reject(self, id);
+      },
+      [self](drain_atom) {
+        // Its writes are fenced, and the handover waits for the one in flight.
+        self->state.draining = true;
+        return true;
+      },
       [self](fulfil_atom, domain::restock_request& request) {
         self->state.in_progress.insert(request.id);
         land(self, std::move(request), std::nullopt);

@@ -3,6 +3,7 @@
 // restock requests (the first side of a transfer).
 
 #include "actors/protocol.hpp"
+#include "actors/routing.hpp"
 #include "actors/views.hpp"
 #include "domain/stock.hpp"
 #include "domain/uuid.hpp"
@@ -27,7 +28,11 @@ struct warehouse_settings {
 struct warehouse_state {
   domain::location where;
   database_actor db;
-  std::unordered_map<domain::location_id, store_actor> stores;
+  /// Where each store is served, to land transfers.
+  std::shared_ptr<const route_table> routes;
+  /// Serves only while it holds, and not once draining (handed over).
+  std::shared_ptr<const ownership_lease> lease;
+  bool draining = false;
   warehouse_settings settings;
   domain::stock_ledger ledger;
   stock_view rendered_stock;
@@ -44,11 +49,13 @@ struct warehouse_state {
 };
 
 /// Loads the centre's stock and recent approval keys through `db`, then lands
-/// every transfer left in transit (approved, not yet fulfilled) at its store.
-/// Sends its stats to `metrics` every flush interval.
+/// every transfer left in transit (approved, not yet fulfilled) at its store,
+/// found in `routes`. Serves while `lease` holds. Sends its stats to `metrics`
+/// every flush interval.
 warehouse_actor::behavior_type
 warehouse(warehouse_actor::stateful_pointer<warehouse_state> self, database_actor db,
-          domain::location where, std::unordered_map<domain::location_id, store_actor> stores,
-          warehouse_settings settings, metrics_link metrics);
+          domain::location where, std::shared_ptr<const route_table> routes,
+          std::shared_ptr<const ownership_lease> lease, warehouse_settings settings,
+          metrics_link metrics);
 
 } // namespace comptoir::actors

@@ -2,19 +2,24 @@
 // The pool of stateless workers that the frontend dispatches requests to.
 
 #include "actors/protocol.hpp"
+#include "actors/routing.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
 #include <memory>
-#include <unordered_map>
+#include <unordered_set>
 
 namespace comptoir::actors {
 
-/// Who owns what on this node; fixed once the node has started.
+/// Where a worker finds the owners of what a request needs.
 struct directory {
+  /// This node's catalogue, for reads (writes go to `routes`' writer).
   catalogue_actor catalogue;
-  std::unordered_map<domain::location_id, store_actor> stores;
-  warehouse_actor warehouse;
+  /// Every store of the chain; one missing from `routes` is between owners.
+  std::unordered_set<domain::location_id> stores;
+  std::shared_ptr<const route_table> routes;
+  /// This node's hold on its locations: not ready without it.
+  std::shared_ptr<const ownership_lease> lease;
   /// A database session kept for readiness checks, apart from the owners' writers.
   database_actor probe;
   /// A pool of database actors for reads that no owner keeps in memory

@@ -16,6 +16,9 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
 #include <prometheus/registry.h>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
@@ -190,7 +193,22 @@ int serve(const config::settings& settings, const persistence::database_url& url
 
   caf::actor_system_config caf_config;
   caf_config.add_message_types<caf::id_block::comptoir>();
+  caf_config.add_message_types<caf::id_block::comptoir_cluster>();
   caf_config.set("scheduler.max-threads", settings.actors.scheduler_threads);
+  const auto& cluster = settings.cluster;
+  if (cluster.enabled) {
+    caf_config.load<caf::io::middleman>();
+    // Heartbeats on every node alike: a node without them is dropped by
+    // those that time out, and a frozen peer is noticed only through them.
+    caf_config.set("middleman.heartbeat-interval", caf::timespan{cluster.heartbeat_interval});
+    caf_config.set("middleman.connection-timeout", caf::timespan{cluster.connection_timeout});
+    if (cluster.tls) {
+      caf_config.load<caf::openssl::manager>();
+      caf_config.openssl_certificate = cluster.tls_certificate;
+      caf_config.openssl_key = cluster.tls_key;
+      caf_config.openssl_cafile = cluster.tls_cafile;
+    }
+  }
   caf::actor_system system{caf_config};
 
   actors::node running;
@@ -210,6 +228,18 @@ int serve(const config::settings& settings, const persistence::database_url& url
     node_config.flush_interval = settings.metrics.flush_interval;
     node_config.scheduler_threads = settings.actors.scheduler_threads;
     node_config.version = COMPTOIR_VERSION;
+    if (cluster.enabled) {
+      actors::cluster_settings membership;
+      membership.node_id = cluster.node_id;
+      membership.advertise = cluster.advertised();
+      membership.weight = cluster.weight;
+      membership.seeds = cluster.seeds;
+      membership.lease_ttl = cluster.lease_ttl;
+      membership.database = url;
+      node_config.cluster = actors::cluster_membership{
+          std::move(membership), cluster.tls ? system.openssl_manager().actor_handle()
+                                             : system.middleman().actor_handle()};
+    }
     running = actors::start_node(system, node_config, locations);
   } catch (const std::invalid_argument& e) {
     spdlog::critical("cannot serve this database: {}", e.what());
@@ -219,6 +249,21 @@ int serve(const config::settings& settings, const persistence::database_url& url
     spdlog::critical("the actors could not load their state: {}", caf::to_string(err));
     actors::stop_node(system, running);
     return exit_unavailable;
+  }
+  if (running.cluster) {
+    auto published =
+        cluster.tls
+            ? caf::openssl::publish(running.cluster, cluster.port, cluster.address.c_str(), true)
+            : system.middleman().publish(running.cluster, cluster.port, cluster.address.c_str(),
+                                         true);
+    if (!published) {
+      spdlog::critical("cannot open the cluster port {}:{}: {}", cluster.address, cluster.port,
+                       caf::to_string(published.error()));
+      actors::stop_node(system, running);
+      return exit_unavailable;
+    }
+    spdlog::info("cluster: node {} on {}:{}{}, reached at {}", cluster.node_id, cluster.address,
+                 cluster.port, cluster.tls ? " (TLS)" : "", cluster.advertised());
   }
 
   net::api handler{running.frontend,

@@ -102,6 +102,7 @@ response problem_from(const caf::error& err, std::string_view not_found_detail,
     case error_code::not_found:
       return problem(404, not_found_detail, request_id);
     case error_code::unavailable:
+    case error_code::fenced:
       return unavailable("The service is unavailable; try again shortly.", request_id,
                          caf::to_string(err));
     case error_code::forbidden:

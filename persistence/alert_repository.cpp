@@ -145,7 +145,7 @@ void alert_repository::apply(const std::vector<domain::stock_alert>& raised,
                              const std::string& now) {
   if (raised.empty() && cleared.empty())
     return;
-  write_transaction transaction(sql_, kind_);
+  write_transaction transaction(sql_, kind_, fence_);
   clear_alerts(sql_, kind_, rows_of(cleared, now), now);
   insert_alerts(sql_, kind_, rows_of(raised, now));
   transaction.commit();

@@ -15,9 +15,13 @@ class session;
 
 namespace comptoir::persistence {
 
+struct write_fence;
+
 class alert_repository {
 public:
-  alert_repository(soci::session& sql, dialect kind) : sql_(sql), kind_(kind) {}
+  /// With a `fence`, every write transaction checks it first (write_transaction).
+  alert_repository(soci::session& sql, dialect kind, const write_fence* fence = nullptr)
+      : sql_(sql), kind_(kind), fence_(fence) {}
 
   /// The store's open alerts, oldest first.
   std::vector<domain::stock_alert> load_open(domain::location_id store);
@@ -32,6 +36,7 @@ public:
 private:
   soci::session& sql_;
   dialect kind_;
+  const write_fence* fence_;
 };
 
 } // namespace comptoir::persistence

@@ -234,7 +234,7 @@ void apply_stock_deltas(soci::session& sql, dialect kind, domain::location_id lo
 std::optional<domain::idempotency_record>
 restock_repository::create(const domain::restock_request& request,
                            const domain::idempotency_record& key) {
-  write_transaction transaction(sql_, kind_);
+  write_transaction transaction(sql_, kind_, fence_);
   if (!key.key.empty()) {
     soci::statement insert = (sql_.prepare << insert_key_if_new, soci::use(key.scope),
                               soci::use(key.key), soci::use(key.fingerprint), soci::use(key.status),
@@ -264,7 +264,7 @@ void restock_repository::approve(const std::string& id, domain::location_id ware
                                  const std::vector<domain::basket_line>& lines,
                                  const std::string& now, const domain::idempotency_record& key) {
   const auto deltas = stock_deltas(lines, -1);
-  write_transaction transaction(sql_, kind_);
+  write_transaction transaction(sql_, kind_, fence_);
   if (!change_status(sql_, id, domain::restock_status::pending, domain::restock_status::approved,
                      now))
     throw std::logic_error("restock request " + id + " is not pending");
@@ -276,16 +276,18 @@ void restock_repository::approve(const std::string& id, domain::location_id ware
 }
 
 void restock_repository::reject(const std::string& id, const std::string& now) {
+  write_transaction transaction(sql_, kind_, fence_);
   if (!change_status(sql_, id, domain::restock_status::pending, domain::restock_status::rejected,
                      now))
     throw std::logic_error("restock request " + id + " is not pending");
+  transaction.commit();
 }
 
 bool restock_repository::fulfil(const std::string& id, domain::location_id store,
                                 const std::vector<domain::basket_line>& lines,
                                 const std::string& now) {
   const auto deltas = stock_deltas(lines, +1);
-  write_transaction transaction(sql_, kind_);
+  write_transaction transaction(sql_, kind_, fence_);
   if (!change_status(sql_, id, domain::restock_status::approved, domain::restock_status::fulfilled,
                      now))
     return false; // rolled back: nothing was written

@@ -17,9 +17,13 @@ class session;
 
 namespace comptoir::persistence {
 
+struct write_fence;
+
 class restock_repository {
 public:
-  restock_repository(soci::session& sql, dialect kind) : sql_(sql), kind_(kind) {}
+  /// With a `fence`, every write transaction checks it first (write_transaction).
+  restock_repository(soci::session& sql, dialect kind, const write_fence* fence = nullptr)
+      : sql_(sql), kind_(kind), fence_(fence) {}
 
   /// In one transaction: the key first when `key.key` is not empty; if that key
   /// is stored already, writes nothing and returns the stored record. Otherwise
@@ -58,6 +62,7 @@ public:
 private:
   soci::session& sql_;
   dialect kind_;
+  const write_fence* fence_;
 };
 
 } // namespace comptoir::persistence

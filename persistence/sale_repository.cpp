@@ -478,23 +478,34 @@ void answer_taken_keys(const key_plan& plan, const std::vector<bool>& inserted,
 // All the CTEs see the snapshot taken before the statement, so each step reads
 // what the previous one did only from its RETURNING rows: the sales from the
 // keys it inserted, the lines and the stock from the sales it inserted.
-// Errors roll the whole statement back; two are raised on purpose with a cast
-// that fails (SQL has no RAISE):
+// With a fence ($18 owner, $19 epoch; both null without), the first CTE locks
+// the location's location_owners row FOR SHARE, as a fenced write_transaction
+// does: no claim can take the location before the statement ends, and when the
+// row no longer names this owner and epoch, nothing is inserted.
+// Errors roll the whole statement back; three are raised on purpose with a cast
+// that fails (SQL has no RAISE); each cast reads a column, or PostgreSQL would
+// fold it, and fail, while planning:
+// - a fence that did not hold (the location was taken: fenced_error);
 // - a product without a stock row (as the stepwise UPDATE ... RETURNING check);
 // - a key that conflicted but that the statement's snapshot does not show: its
 //   writer committed during the statement. The batch is then committed in
 //   steps, whose SELECT of the stored keys takes a newer snapshot.
 // The CHECK (on_hand >= 0) constraint still stops stock from going below zero.
 
-constexpr auto postgresql_commit_sales_name = "comptoir_commit_sales_v1";
-constexpr int postgresql_commit_sales_parameters = 17;
+constexpr auto postgresql_commit_sales_name = "comptoir_commit_sales_v2";
+constexpr int postgresql_commit_sales_parameters = 19;
 constexpr auto postgresql_key_not_visible = "comptoir: stored key not visible";
+constexpr auto postgresql_fenced = "comptoir: fenced";
 
 constexpr auto postgresql_commit_sales =
-    "WITH k AS ("
+    "WITH fence AS ("
+    " SELECT 1 FROM location_owners WHERE location_id = CAST($7 AS bigint)"
+    " AND owner = CAST($18 AS text) AND epoch = CAST($19 AS bigint) FOR SHARE),"
+    " k AS ("
     " SELECT * FROM unnest(CAST($1 AS text[]), CAST($2 AS text[]), CAST($3 AS text[]),"
     " CAST($4 AS integer[]), CAST($5 AS text[]), CAST($6 AS text[]))"
-    " WITH ORDINALITY AS k (scope, name, hash, status, body, created_at, n)),"
+    " WITH ORDINALITY AS k (scope, name, hash, status, body, created_at, n)"
+    " WHERE CAST($18 AS text) IS NULL OR EXISTS (SELECT 1 FROM fence)),"
     " new_keys AS ("
     " INSERT INTO idempotency_keys"
     " (scope, idempotency_key, request_hash, status_code, response_body, created_at)"
@@ -509,7 +520,8 @@ constexpr auto postgresql_commit_sales =
     " FROM unnest(CAST($8 AS text[]), CAST($9 AS bigint[]), CAST($10 AS bigint[]),"
     " CAST($11 AS text[]), CAST($12 AS text[]))"
     " AS s (id, key_n, total_cents, status, created_at)"
-    " WHERE s.key_n = 0 OR s.key_n IN (SELECT n FROM fresh)"
+    " WHERE (s.key_n = 0 OR s.key_n IN (SELECT n FROM fresh))"
+    " AND (CAST($18 AS text) IS NULL OR EXISTS (SELECT 1 FROM fence))"
     " RETURNING id),"
     " lines AS ("
     " SELECT l.* FROM unnest(CAST($13 AS text[]), CAST($14 AS integer[]),"
@@ -537,7 +549,13 @@ constexpr auto postgresql_commit_sales =
     " SELECT NULL, NULL, NULL, NULL, NULL,"
     " CAST('comptoir: no stock row for product ' || sold.product_id"
     " || ' at location ' || CAST($7 AS bigint) AS integer)"
-    " FROM sold WHERE sold.product_id NOT IN (SELECT product_id FROM stocked)";
+    " FROM sold WHERE sold.product_id NOT IN (SELECT product_id FROM stocked)"
+    " UNION ALL"
+    " SELECT NULL, NULL, NULL, NULL, NULL,"
+    " CAST('comptoir: fenced at location ' || CAST($7 AS bigint) || ' (' || f.held"
+    " || ' fence rows)' AS integer)"
+    " FROM (SELECT count(*) AS held FROM fence) f"
+    " WHERE CAST($18 AS text) IS NOT NULL AND f.held = 0";
 
 using pg_result = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
@@ -585,8 +603,8 @@ struct sale_repository::prepared_commit {
   int backend_pid = 0;
 };
 
-sale_repository::sale_repository(soci::session& sql, dialect kind)
-    : sql_(sql), kind_(kind), prepared_(std::make_unique<prepared_commit>()) {}
+sale_repository::sale_repository(soci::session& sql, dialect kind, const write_fence* fence)
+    : sql_(sql), kind_(kind), fence_(fence), prepared_(std::make_unique<prepared_commit>()) {}
 
 sale_repository::~sale_repository() = default;
 
@@ -665,10 +683,15 @@ sale_repository::commit_sales_at_once(const domain::commit_batch& batch) {
       integer_array(sale_lines.line_no),
       integer_array(sale_lines.product_id),
       integer_array(sale_lines.quantity),
-      integer_array(sale_lines.unit_price_cents)};
+      integer_array(sale_lines.unit_price_cents),
+      fence_ != nullptr ? fence_->owner : std::string{},
+      fence_ != nullptr ? std::to_string(fence_->epoch) : std::string{}};
   const char* parameters[postgresql_commit_sales_parameters];
   for (int i = 0; i < postgresql_commit_sales_parameters; ++i)
     parameters[i] = values[i].c_str();
+  // Unfenced: the fence parameters are null.
+  if (fence_ == nullptr)
+    parameters[17] = parameters[18] = nullptr;
 
   PGconn* conn = connection_of(sql_);
   const auto execute = [&] {
@@ -693,6 +716,9 @@ sale_repository::commit_sales_at_once(const domain::commit_batch& batch) {
     const auto message = error_of(conn, rows.get());
     if (message.find(postgresql_key_not_visible) != std::string::npos)
       return std::nullopt;
+    if (message.find(postgresql_fenced) != std::string::npos)
+      throw fenced_error("this node no longer owns location " + std::to_string(batch.store.value) +
+                         " at epoch " + std::to_string(fence_->epoch));
     throw std::runtime_error("committing the sales failed: " + message);
   }
 
@@ -734,7 +760,7 @@ domain::batch_result sale_repository::commit_in_steps(const domain::commit_batch
   const auto plan = plan_keys(batch);
   const auto& keys = plan.keys;
 
-  write_transaction transaction(sql_, kind_);
+  write_transaction transaction(sql_, kind_, fence_);
 
   const auto inserted = insert_keys(sql_, kind_, keys);
   std::vector<key_id> stored_before;

@@ -17,9 +17,13 @@ class session;
 
 namespace comptoir::persistence {
 
+struct write_fence;
+
 class sale_repository {
 public:
-  sale_repository(soci::session& sql, dialect kind);
+  /// With a `fence`, every commit checks it first: a batch for a location this
+  /// node no longer owns throws fenced_error and writes nothing.
+  sale_repository(soci::session& sql, dialect kind, const write_fence* fence = nullptr);
   ~sale_repository();
   sale_repository(const sale_repository&) = delete;
   sale_repository& operator=(const sale_repository&) = delete;
@@ -61,6 +65,7 @@ private:
 
   soci::session& sql_;
   dialect kind_;
+  const write_fence* fence_;
   std::unique_ptr<prepared_commit> prepared_;
 };
 

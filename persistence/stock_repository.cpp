@@ -1,5 +1,7 @@
 #include "persistence/stock_repository.hpp"
 
+#include "persistence/write_transaction.hpp"
+
 #include <soci/soci.h>
 
 #include <stdexcept>
@@ -52,12 +54,16 @@ void stock_repository::set_reorder_point(domain::location_id where, domain::prod
                                          std::int64_t reorder_point) {
   if (reorder_point < 0)
     throw std::invalid_argument("a reorder point cannot be negative");
+  // From the session: this repository is built without a dialect.
+  const auto kind = sql_.get_backend_name() == "sqlite3" ? dialect::sqlite : dialect::postgresql;
+  write_transaction transaction(sql_, kind, fence_);
   soci::statement update = (sql_.prepare << update_reorder_point, soci::use(reorder_point),
                             soci::use(where.value), soci::use(product.value));
   update.execute(true);
   if (update.get_affected_rows() != 1)
     throw std::invalid_argument("location " + std::to_string(where.value) +
                                 " holds no stock of product " + std::to_string(product.value));
+  transaction.commit();
 }
 
 } // namespace comptoir::persistence

@@ -13,6 +13,8 @@ class session;
 
 namespace comptoir::persistence {
 
+struct write_fence;
+
 /// A stock row with the catalogue price of its product, as a store actor starts from.
 struct priced_stock_item {
   domain::stock_item item;
@@ -21,7 +23,9 @@ struct priced_stock_item {
 
 class stock_repository {
 public:
-  explicit stock_repository(soci::session& sql) : sql_(sql) {}
+  /// With a `fence`, set_reorder_point checks it first (write_transaction).
+  explicit stock_repository(soci::session& sql, const write_fence* fence = nullptr)
+      : sql_(sql), fence_(fence) {}
 
   /// The stock held at `where`, ordered by product id; empty for an unknown location.
   std::vector<domain::stock_item> load(domain::location_id where);
@@ -29,7 +33,7 @@ public:
   /// The same rows with each product's price, in one query.
   std::vector<priced_stock_item> load_with_prices(domain::location_id where);
 
-  /// Sets the level below which `product` runs low at `where`. Throws
+  /// Sets, in a write transaction, the level below which `product` runs low at `where`. Throws
   /// std::invalid_argument for a negative point or when `where` holds no stock
   /// row for `product`.
   void set_reorder_point(domain::location_id where, domain::product_id product,
@@ -37,6 +41,7 @@ public:
 
 private:
   soci::session& sql_;
+  const write_fence* fence_;
 };
 
 } // namespace comptoir::persistence
