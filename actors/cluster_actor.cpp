@@ -270,6 +270,14 @@ void rebalance(self_pointer self, const persistence::cluster_view& view) {
       release(self, state.owned.rbegin()->first);
     return;
   }
+  // A node that cannot talk to every live member claims nothing: the others
+  // could not route to what it would own (a partition, a peer with another
+  // CA's certificate).
+  bool connected = std::ranges::all_of(view.members, [&](const auto& member) {
+    return member.incarnation == state.incarnation || state.peers.contains(member.incarnation);
+  });
+  if (!connected)
+    return;
   auto orphaned_after = 2 * state.settings.lease_ttl.count();
   for (const auto& owner : view.owners) {
     if (!owner.owner.empty())
@@ -344,9 +352,9 @@ void dial(self_pointer self, const std::string& address) {
           });
 }
 
-/// Of two nodes, the one with the smaller id dials the other: two BASP
-/// connections between the same pair of nodes lose messages in CAF 0.17.
-/// The seeds are dialled only while the database shows no other member.
+/// Of two nodes, the one with the smaller id dials the other, so that a pair
+/// shares one connection. The seeds are dialled only while the database shows
+/// no other member (it lists every live node's address).
 void connect_peers(self_pointer self, const persistence::cluster_view& view) {
   auto& state = self->state;
   bool alone = true;

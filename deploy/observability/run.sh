@@ -3,9 +3,9 @@
 # deploy/prometheus/prometheus.yml: it scrapes the nodes of
 # deploy/prometheus/targets/*.json and evaluates deploy/prometheus/rules.yml.
 #
-#   deploy/observability/run.sh start  [--port N] [--address A] [--dir DIR] [--retention T]
+#   deploy/observability/run.sh start  [--port N] [--address A] [--dir DIR] [--retention T] [--config F]
 #   deploy/observability/run.sh stop   [--dir DIR]
-#   deploy/observability/run.sh reload [--dir DIR]   re-read the config and rules (SIGHUP)
+#   deploy/observability/run.sh reload [--dir DIR] [--config F]   re-read the config and rules (SIGHUP)
 #   deploy/observability/run.sh status [--dir DIR]   running or not, and its targets' health
 #
 #   --port N       HTTP port of Prometheus (default 9090)
@@ -14,6 +14,8 @@
 #                  DIR/prometheus.pid, DIR/address (default var/prometheus in
 #                  the checkout)
 #   --retention T  how long samples are kept (default 15d)
+#   --config F     another prometheus.yml (default deploy/prometheus/prometheus.yml;
+#                  deploy/cluster/run.sh gives its own, scraping its nodes)
 #
 # start checks the config and rules with promtool, starts Prometheus in the
 # background and waits until it is ready; stop ends it by the pid in
@@ -27,7 +29,7 @@ CONFIG=$REPO_ROOT/deploy/prometheus/prometheus.yml
 
 die() { printf 'run.sh: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'run.sh: %s\n' "$*" >&2; }
-usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 cmd=${1:-}
 (( $# == 0 )) || shift
@@ -41,6 +43,7 @@ while (( $# > 0 )); do
         --address) [[ $# -ge 2 ]] || die "--address needs a value"; ADDRESS=$2; shift 2 ;;
         --dir) [[ $# -ge 2 ]] || die "--dir needs a value"; DIR=$2; shift 2 ;;
         --retention) [[ $# -ge 2 ]] || die "--retention needs a value"; RETENTION=$2; shift 2 ;;
+        --config) [[ $# -ge 2 ]] || die "--config needs a file"; CONFIG=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; exit 64 ;;
     esac
@@ -49,6 +52,8 @@ if ! [[ "$PORT" =~ ^[0-9]+$ ]] || (( PORT < 1 || PORT > 65535 )); then
     die "--port needs a port number, got '$PORT'"
 fi
 PID_FILE=$DIR/prometheus.pid
+[[ -f "$CONFIG" ]] || die "no config file $CONFIG"
+CONFIG=$(cd -- "$(dirname -- "$CONFIG")" && pwd -P)/$(basename -- "$CONFIG")
 
 # The pid of the Prometheus this directory's pid file names, if it still runs
 # and is a Prometheus on this directory (a pid may be reused).
