@@ -3,6 +3,7 @@
 // the table that workers, the head office, the catalogue and the logistics
 // centre route by. On a single node it is filled once at start.
 
+#include "actors/errors.hpp"
 #include "actors/protocol.hpp"
 
 #include <atomic>
@@ -11,6 +12,8 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -75,5 +78,16 @@ public:
 private:
   std::atomic<clock::rep> deadline_{std::numeric_limits<clock::rep>::max()};
 };
+
+/// Why an owner may not serve now, if it may not: handed over (draining), or
+/// the node's lease lapsed. `what` names the owner in the error's context.
+inline std::optional<caf::error> serving_refusal(bool draining, const ownership_lease& lease,
+                                                 const char* what) {
+  if (draining)
+    return make_error(error_code::unavailable, std::string(what) + " being handed over");
+  if (!lease.held())
+    return make_error(error_code::unavailable, "ownership lease lapsed");
+  return std::nullopt;
+}
 
 } // namespace comptoir::actors

@@ -121,13 +121,8 @@ void stop_serving(self_pointer self, const caf::error& reason) {
   self->quit(reason);
 }
 
-/// Why the store may not serve now, if it may not.
 std::optional<caf::error> refusal(const store_state& state) {
-  if (state.draining)
-    return make_error(error_code::unavailable, "store being handed over");
-  if (!state.lease->held())
-    return make_error(error_code::unavailable, "ownership lease lapsed");
-  return std::nullopt;
+  return serving_refusal(state.draining, *state.lease, "store");
 }
 
 /// Files a restock request for `product` up to the target level, through this

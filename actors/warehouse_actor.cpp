@@ -26,13 +26,8 @@ caf::error conflict(std::string sentence) {
   return make_error(error_code::state_conflict, std::move(sentence));
 }
 
-/// Why the centre may not serve now, if it may not.
 std::optional<caf::error> refusal(const warehouse_state& state) {
-  if (state.draining)
-    return make_error(error_code::unavailable, "logistics centre being handed over");
-  if (!state.lease->held())
-    return make_error(error_code::unavailable, "ownership lease lapsed");
-  return std::nullopt;
+  return serving_refusal(state.draining, *state.lease, "logistics centre");
 }
 
 /// Lands an approved transfer at its store (the second side). Until the store
