@@ -56,6 +56,15 @@ struct cluster_state {
   std::map<std::string, peer> peers;
   /// Addresses being dialled.
   std::set<std::string> dialling;
+  /// Addresses that could not be greeted: not dialled again before `next`.
+  /// A failed handshake (e.g. a peer whose certificate another CA signed)
+  /// can make CAF 0.17 drop this node's other links at its next heartbeat,
+  /// so failures are retried ever less often.
+  struct dial_backoff {
+    int failures = 0;
+    clock::time_point next;
+  };
+  std::map<std::string, dial_backoff> backoff;
   static inline const char* name = "cluster";
 };
 
@@ -246,16 +255,38 @@ void release(self_pointer self, domain::location_id id) {
       .then([finish](bool) { finish(); }, [finish](caf::error&) { finish(); });
 }
 
-/// One location given up per tick while this node holds more than its share
-/// and another holds less; free locations claimed while it holds less (or
-/// that nobody has taken for two lease periods).
+/// The live members this node can talk to (itself and its peers), and
+/// whether they are a majority of all live members.
+struct reachable_members {
+  std::vector<persistence::cluster_member> members;
+  bool majority = false;
+};
+
+reachable_members reachable(const cluster_state& state, const persistence::cluster_view& view) {
+  reachable_members found;
+  for (const auto& member : view.members)
+    if (member.incarnation == state.incarnation || state.peers.contains(member.incarnation))
+      found.members.push_back(member);
+  found.majority = 2 * found.members.size() > view.members.size();
+  return found;
+}
+
+/// Shares are computed over the members this node can reach, and it acts only
+/// while they are a majority of the live members: a node cut off from the
+/// others (a partition, a peer whose certificate another CA signed) claims
+/// nothing, and the others do not hand locations over to it. Then one
+/// location is given up per tick while this node holds more than its share
+/// and a reachable member holds less; free locations are claimed while it
+/// holds less (or when nobody has taken them for two lease periods).
 void rebalance(self_pointer self, const persistence::cluster_view& view) {
   auto& state = self->state;
-  if (state.leaving)
+  auto group = reachable(state, view);
+  state.wiring.lease->set_quorate(group.majority);
+  if (state.leaving || !group.majority)
     return;
   if (std::ranges::any_of(state.owned, [](const auto& e) { return e.second.releasing; }))
     return;
-  auto quota = quotas(view.members, static_cast<std::int64_t>(view.owners.size()));
+  auto quota = quotas(group.members, static_cast<std::int64_t>(view.owners.size()));
   std::map<std::string, std::int64_t> held_by;
   for (const auto& owner : view.owners)
     if (!owner.owner.empty())
@@ -263,21 +294,13 @@ void rebalance(self_pointer self, const persistence::cluster_view& view) {
   auto mine = static_cast<std::int64_t>(state.owned.size());
   auto target = quota[state.incarnation];
   if (mine > target) {
-    bool someone_short = std::ranges::any_of(view.members, [&](const auto& member) {
+    bool someone_short = std::ranges::any_of(group.members, [&](const auto& member) {
       return held_by[member.incarnation] < quota[member.incarnation];
     });
     if (someone_short)
       release(self, state.owned.rbegin()->first);
     return;
   }
-  // A node that cannot talk to every live member claims nothing: the others
-  // could not route to what it would own (a partition, a peer with another
-  // CA's certificate).
-  bool connected = std::ranges::all_of(view.members, [&](const auto& member) {
-    return member.incarnation == state.incarnation || state.peers.contains(member.incarnation);
-  });
-  if (!connected)
-    return;
   auto orphaned_after = 2 * state.settings.lease_ttl.count();
   for (const auto& owner : view.owners) {
     if (!owner.owner.empty())
@@ -321,18 +344,36 @@ void add_peer(self_pointer self, peer_info info, cluster_actor handle) {
   refresh_routes(self);
 }
 
-void greet(self_pointer self, cluster_actor other) {
+/// Dialling or greeting `address` failed: wait 1, 2, 4 ... at most 60 s
+/// before the next attempt.
+void dial_failed(self_pointer self, const std::string& address, const caf::error& err) {
+  auto& entry = self->state.backoff[address];
+  auto wait = std::chrono::seconds{std::int64_t{1} << std::min(entry.failures, 6)};
+  entry.failures += 1;
+  entry.next = clock::now() + std::min<clock::duration>(wait, std::chrono::seconds{60});
+  // Said once per run of failures; the retries say nothing new.
+  auto level = entry.failures == 1 ? spdlog::level::warn : spdlog::level::debug;
+  spdlog::log(level, "cluster: cannot reach {}: {}", address, to_string(err));
+}
+
+void greet(self_pointer self, const std::string& address, cluster_actor other) {
   self->request(other, greet_timeout, hello_atom_v, my_info(self->state))
-      .then([self, other](peer_info& info) { add_peer(self, std::move(info), other); },
-            [](caf::error& err) {
-              spdlog::debug("cluster: greeting a peer failed: {}", to_string(err));
-            });
+      .then(
+          [self, address, other](peer_info& info) {
+            self->state.backoff.erase(address);
+            add_peer(self, std::move(info), other);
+          },
+          [self, address](caf::error& err) { dial_failed(self, address, err); });
 }
 
 void dial(self_pointer self, const std::string& address) {
   auto& state = self->state;
-  if (address == state.settings.advertise || !state.dialling.insert(address).second)
+  if (address == state.settings.advertise || state.dialling.contains(address))
     return;
+  if (auto waiting = state.backoff.find(address);
+      waiting != state.backoff.end() && clock::now() < waiting->second.next)
+    return;
+  state.dialling.insert(address);
   auto colon = address.rfind(':');
   std::uint16_t port = 0;
   std::from_chars(address.data() + colon + 1, address.data() + address.size(), port);
@@ -344,11 +385,13 @@ void dial(self_pointer self, const std::string& address) {
           [self, address](caf::node_id&, caf::strong_actor_ptr& found, std::set<std::string>&) {
             self->state.dialling.erase(address);
             if (found)
-              greet(self, caf::actor_cast<cluster_actor>(found));
+              greet(self, address, caf::actor_cast<cluster_actor>(found));
+            else
+              dial_failed(self, address, make_error(caf::sec::no_actor_published_at_port));
           },
           [self, address](caf::error& err) {
             self->state.dialling.erase(address);
-            spdlog::debug("cluster: cannot reach {}: {}", address, to_string(err));
+            dial_failed(self, address, err);
           });
 }
 

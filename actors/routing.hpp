@@ -75,8 +75,15 @@ public:
   }
   void revoke() { deadline_.store(0, std::memory_order_relaxed); }
 
+  /// Whether this node reaches a majority of the cluster's live members: a
+  /// node that does not is not ready (a load balancer should not send it
+  /// requests it can only answer 503). Always on a single node.
+  bool quorate() const { return quorate_.load(std::memory_order_relaxed); }
+  void set_quorate(bool quorate) { quorate_.store(quorate, std::memory_order_relaxed); }
+
 private:
   std::atomic<clock::rep> deadline_{std::numeric_limits<clock::rep>::max()};
+  std::atomic<bool> quorate_{true};
 };
 
 /// Why an owner may not serve now, if it may not: handed over (draining), or

@@ -239,8 +239,9 @@ worker_actor::behavior_type worker(worker_actor::pointer self,
         return promise;
       },
       [self, owners](ready_atom) -> caf::result<bool> {
-        // A cluster node that has not joined yet, or lost its lease, is not.
-        if (!owners->lease->held())
+        // A cluster node that has not joined yet, lost its lease, or cannot
+        // reach most of the cluster, is not.
+        if (!owners->lease->held() || !owners->lease->quorate())
           return false;
         // Then the database, then every location this node owns (each
         // answers once its state is loaded).
