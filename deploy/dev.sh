@@ -36,6 +36,7 @@ PACKAGES=(
     clang-16 libclang-rt-16-dev # libFuzzer targets (fuzz/): clang 14 rejects libstdc++ 12 ranges
     prometheus python3-yaml     # the monitoring kit's checks (promtool) and end-to-end test
     nginx-light                 # the local cluster's load balancer (deploy/cluster/nginx.sh)
+    gnuplot-nox                 # the load-test kit's plots (deploy/loadtest/run.sh)
 )
 # Node.js and npm run the OpenAPI linter (tests/openapi/lint.sh); Debian's
 # packages are installed only when no node/npm is on the PATH already.

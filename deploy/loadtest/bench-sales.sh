@@ -21,8 +21,8 @@
 #
 # Steps: private PostgreSQL (tests/support/pg.sh, synchronous_commit and fsync
 # on, checked), `comptoir generate --stores 5 --products 200 --stock 1000000`,
-# `comptoir serve` on a free 127.0.0.1 port, warm-up, `wrk -s sales.lua`, SIGTERM
-# (the stores log their batch-size histograms), count of the sales rows
+# `comptoir serve` on a free 127.0.0.1 port, warm-up, `wrk -s sales.lua`, the
+# stores' batch-size histograms from /metrics, SIGTERM, count of the sales rows
 # committed during the run, then `pgbench -i` + `pgbench -c N -j 2 -T S -b
 # simple-update` on another database of the same server. Everything it starts
 # is stopped by pid on exit, success or not. The server, PostgreSQL and wrk
@@ -181,13 +181,16 @@ run_wrk run "$DURATION"
 CPU_SERVER1=$(cpu_of "$SERVER_PID"); CPU_PG1=$(cpu_of_pg "$POSTMASTER"); read -r BUSY1 TOTAL1 < <(machine_cpu)
 RESULT=$(grep '^SALES_RESULT' "$WORK/wrk-run.txt")
 
+# The stores' batch sizes, from /metrics (actors flush their counts every
+# metrics.flush_interval_ms, 1 s by default: wait for the last flush).
+sleep 1.2
+curl -s -m 5 "$BASE/metrics" >"$WORK/metrics.txt" || : >"$WORK/metrics.txt"
 say "stopping comptoir (SIGTERM)"
 stop_pid "$SERVER_PID" 15
 SERVER_PID=""
 read -r _ _ WAL_SYNC1 WAL_SYNC_MS1 < <(wal_stats)
 XACT1=$(xact_commits comptoir_bench)
 ROWS_AFTER=$(pgq comptoir_bench "SELECT count(*) FROM sales")
-ROWS_TOTAL=$ROWS_AFTER
 # Sales committed in each whole second of the run (created_at is set by the store).
 TIMELINE=$(pgq comptoir_bench "SELECT string_agg(n::text, ' ' ORDER BY s) FROM (
     SELECT substr(created_at, 1, 19) AS s, count(*) AS n FROM sales
@@ -210,13 +213,17 @@ else
     MATCH="NO (rows - wrk 201s = $DIFF)"
 fi
 
-# Batch-size histogram summed over the stores (whole server life: warm-up included).
-BATCH_LINES=$(grep 'commits by batch size' "$WORK/serve.log" || true)
-BATCH_SUM=$(sed -n 's/.*commits by batch size: //p' <<<"$BATCH_LINES" | tr ' ' '\n' | grep ':' \
-    | awk -F: '{ n[$1] += $2; lo = $1; sub(/[-+].*/, "", lo); k[$1] = lo + 0 }
-        END { for (b in n) printf "%d %s:%d\n", k[b], b, n[b] }' | sort -n | cut -d' ' -f2 | paste -sd' ')
-COMMITS=$(sed -n 's/.*commits by batch size: //p' <<<"$BATCH_LINES" | tr ' ' '\n' | grep ':' | awk -F: '{ s += $2 } END { print s + 0 }')
-MEAN_BATCH=$(awk -v r="$ROWS_TOTAL" -v c="$COMMITS" 'BEGIN { if (c > 0) printf "%.1f", r / c; else print "n/a" }')
+# Batch-size histogram summed over the stores (whole server life: warm-up
+# included), from comptoir_commit_batch_size (cumulative buckets per store).
+BATCH_LINES=$(grep '^comptoir_commit_batch_size' "$WORK/metrics.txt" || true)
+BATCH_SUM=$(awk '/^comptoir_commit_batch_size_bucket/ {
+        le = $1; sub(/.*le="/, "", le); sub(/".*/, "", le); n[le] += $2 }
+    END { prev = 0
+        for (i = 0; i <= 9; i++) { b = 2 ^ i; if ((b "") in n) { c = n[b ""] - prev; prev = n[b ""]; if (c > 0) printf "<=%d:%d ", b, c } }
+        if ("+Inf" in n && n["+Inf"] - prev > 0) printf ">512:%d", n["+Inf"] - prev }' <<<"$BATCH_LINES")
+COMMITS=$(awk '/^comptoir_commit_batch_size_count/ { s += $2 } END { print s + 0 }' <<<"$BATCH_LINES")
+MEAN_BATCH=$(awk '/^comptoir_commit_batch_size_sum/ { s += $2 } /^comptoir_commit_batch_size_count/ { c += $2 }
+    END { if (c > 0) printf "%.1f", s / c; else print "n/a" }' <<<"$BATCH_LINES")
 
 SECS=$(awk -v us="$DURATION_US" 'BEGIN { printf "%.2f", us / 1e6 }')
 per_s() { awk -v a="$1" -v b="$2" -v s="$SECS" 'BEGIN { printf "%.0f", (b - a) / s }'; }
@@ -289,4 +296,4 @@ pgbench -c $PGBENCH_CLIENTS -j 2 -T $PGBENCH_DURATION -b simple-update (same ser
 ratio                Comptoir committed sales/s / pgbench TPS = $RATIO
 EOF
 fi
-printf '\nper-store batch-size lines:\n%s\n' "$BATCH_LINES"
+printf '\nper-store batch sizes (/metrics):\n%s\n' "$(grep -v '_bucket' <<<"$BATCH_LINES" || true)"

@@ -7,7 +7,9 @@
 # Before sourcing, a script sets BENCH_NAME (the prefix of its messages).
 # After bench_workdir, it keeps the pids of what it starts in SERVER_PID,
 # WRK_PID and CHILD_PID (pgbench, comptoir generate) and sets PG_STARTED=1
-# before starting PostgreSQL; the cleanup stops them on exit.
+# before starting PostgreSQL; the cleanup stops them on exit. A script that
+# starts more (run.sh: local clusters) defines cleanup_more, which the cleanup
+# calls after stopping wrk and before stopping the server and PostgreSQL.
 # shellcheck shell=bash
 
 REPO_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
@@ -15,7 +17,7 @@ PG_SH=$REPO_ROOT/tests/support/pg.sh
 
 die() { printf '%s: error: %s\n' "$BENCH_NAME" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; }
-# shellcheck source=../lib/processes.sh
+# shellcheck source=SCRIPTDIR/../lib/processes.sh
 . "$REPO_ROOT/deploy/lib/processes.sh"
 
 # positive OPTION VALUE [MIN]: VALUE must be an integer >= MIN (default 1).
@@ -49,6 +51,9 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     stop_pid "$WRK_PID" 2
+    if declare -F cleanup_more >/dev/null; then
+        cleanup_more || say "cleanup_more failed"
+    fi
     stop_pid "$CHILD_PID" 5
     stop_pid "$SERVER_PID" 15
     if (( PG_STARTED )); then

@@ -25,10 +25,11 @@
 --   REPORT_SPAN    days of data, today included (default 57: `generate --days 56`
 --                  spreads the sales over [now - 56 d, now), i.e. 57 UTC days)
 --   REPORT_TODAY   the UTC day counted as today, YYYY-MM-DD (default: the clock's)
---   REPORT_TOKEN   bearer token (default demo-hq)
+--   REPORT_TOKEN   bearer token (default LOADTEST_TOKEN, else demo-hq)
 --
 -- done() prints one machine-readable line for deploy/loadtest/bench-reports.sh:
 --   REPORT_RESULT requests=.. ok=.. non200=.. duration_us=.. rps=.. p50_us=.. p90_us=.. p99_us=.. max_us=.. socket_errors=.. last_from=.. last_to=..
+-- and the LOADTEST_RESULT line of common.lua for deploy/loadtest/run.sh.
 
 -- common.lua, from this script's directory whatever the working directory.
 package.path = (string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./") .. "?.lua;" .. package.path
@@ -36,7 +37,7 @@ local common = require("common")
 
 local mode = os.getenv("REPORT_MODE") or "cached"
 local span = tonumber(os.getenv("REPORT_SPAN") or "") or 57
-local token = os.getenv("REPORT_TOKEN") or "demo-hq"
+local token = os.getenv("REPORT_TOKEN") or common.env_token("demo-hq")
 
 -- Midnight UTC of today, in seconds since the epoch.
 local function parse_day(text)
@@ -83,6 +84,7 @@ function request()
 end
 
 function response(status, hdrs, body)
+   common.count(status)
    if status == 200 then
       ok = ok + 1
    else
@@ -106,4 +108,5 @@ function done(summary, latency, requests)
    if total_non200 > 0 then
       io.write("REPORT_NON200_STATUSES" .. common.seen() .. "\n")
    end
+   common.report("reports", summary, latency)
 end

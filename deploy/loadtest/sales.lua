@@ -7,25 +7,32 @@
 -- (<run>-<thread>-<counter>), so no two requests are ever deduplicated.
 --
 -- Environment (all optional):
---   SALES_STORES    stores 1..N to sell in (default 5: demo clerks exist for 1..5)
---   SALES_PRODUCTS  products 1..M to sell (default 200)
+--   SALES_STORES    stores 1..N to sell in (default LOADTEST_STORES, else 5:
+--                   demo clerks exist for 1..5)
+--   SALES_PRODUCTS  products 1..M to sell (default LOADTEST_PRODUCTS, else 200)
 --   SALES_TOKEN     clerk (demo-clerk-{store}, default), admin (demo-admin),
 --                   or mixed (every other request admin)
---   SALES_RUN       prefix of the Idempotency-Keys (default: the start time);
---                   give each wrk run its own so that runs never share keys
+--   LOADTEST_TOKEN  one token for every request instead (a clerk token of
+--                   another store gets 403): what deploy/loadtest/run.sh sets
+--   SALES_RUN       prefix of the Idempotency-Keys (default LOADTEST_RUN, else
+--                   the start time and 8 random bytes: see common.lua); the
+--                   thread number and a per-thread counter follow, so keys
+--                   never collide across threads, nor across runs
 --
 -- done() prints one machine-readable line for deploy/loadtest/bench-sales.sh:
 --   SALES_RESULT requests=.. created=.. non201=.. duration_us=.. p50_us=.. p90_us=.. p99_us=.. max_us=.. socket_errors=..
--- plus the first few non-201 statuses seen, if any.
+-- plus the first few non-201 statuses seen, if any, and the LOADTEST_RESULT
+-- line of common.lua for deploy/loadtest/run.sh.
 
 -- common.lua, from this script's directory whatever the working directory.
 package.path = (string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./") .. "?.lua;" .. package.path
 local common = require("common")
 
-local stores = tonumber(os.getenv("SALES_STORES") or "") or 5
-local products = tonumber(os.getenv("SALES_PRODUCTS") or "") or 200
+local stores = common.env_int("SALES_STORES", common.env_int("LOADTEST_STORES", 5))
+local products = common.env_int("SALES_PRODUCTS", common.env_int("LOADTEST_PRODUCTS", 200))
 local token_mode = os.getenv("SALES_TOKEN") or "clerk"
-local run = os.getenv("SALES_RUN") or tostring(os.time())
+local fixed_token = common.env_token(nil)
+local run = os.getenv("SALES_RUN")
 
 setup = common.setup
 
@@ -43,7 +50,9 @@ function request()
    local store = math.random(1, stores)
    local product = math.random(1, products)
    local token
-   if token_mode == "admin" or (token_mode == "mixed" and counter % 2 == 0) then
+   if fixed_token then
+      token = fixed_token
+   elseif token_mode == "admin" or (token_mode == "mixed" and counter % 2 == 0) then
       token = "demo-admin"
    else
       token = "demo-clerk-" .. store
@@ -51,13 +60,14 @@ function request()
    local headers = {
       ["Authorization"] = "Bearer " .. token,
       ["Content-Type"] = "application/json",
-      ["Idempotency-Key"] = run .. "-" .. tostring(tid) .. "-" .. counter,
+      ["Idempotency-Key"] = (run or run_id) .. "-" .. tostring(tid) .. "-" .. counter,
    }
    local body = '{"lines":[{"product_id":' .. product .. ',"quantity":1}]}'
    return wrk.format("POST", "/api/v1/stores/" .. store .. "/sales", headers, body)
 end
 
 function response(status, headers, body)
+   common.count(status)
    if status == 201 then
       created = created + 1
    else
@@ -75,4 +85,5 @@ function done(summary, latency, requests)
    if total_non201 > 0 then
       io.write("SALES_NON201_STATUSES" .. common.seen() .. "\n")
    end
+   common.report("sales", summary, latency)
 end
