@@ -212,6 +212,7 @@ void claim(self_pointer self, domain::location_id id) {
     fill_routes(state, table);
   });
   auto& held = state.owned[id];
+  self->monitor(held.actors.owner);
   if (where.kind == domain::location_kind::store) {
     auto store = caf::actor_cast<store_actor>(held.actors.owner);
     self->send(store, subscribe_atom_v, caf::actor_cast<caf::actor>(state.wiring.head_office));
@@ -227,6 +228,20 @@ void claim(self_pointer self, domain::location_id id) {
 /// flight finished, then released in the database for another node to claim.
 void continue_leaving(self_pointer self);
 
+/// Frees `id` in the database for another node to claim; when that fails
+/// (the database is unreachable), the lease runs out instead.
+bool release_in_database(cluster_state& state, domain::location_id id, std::int64_t epoch) {
+  try {
+    if (state.db)
+      return persistence::ownership_repository{*state.db}.release(id.value, state.incarnation,
+                                                                 epoch);
+  } catch (const std::exception& e) {
+    spdlog::error("cluster: releasing location {} failed: {}", id.value, e.what());
+    state.db.reset();
+  }
+  return false;
+}
+
 void release(self_pointer self, domain::location_id id) {
   auto& state = self->state;
   auto& held = state.owned.at(id);
@@ -240,13 +255,9 @@ void release(self_pointer self, domain::location_id id) {
     stop_location(found->second);
     auto epoch = found->second.epoch;
     state.owned.erase(found);
-    try {
-      persistence::ownership_repository{*state.db}.release(id.value, state.incarnation, epoch);
+    if (release_in_database(state, id, epoch)) {
       ++state.wiring.counters->released;
       spdlog::info("cluster: released location {}", id.value);
-    } catch (const std::exception& e) {
-      // The lease runs out instead, and another node takes it then.
-      spdlog::error("cluster: releasing location {} failed: {}", id.value, e.what());
     }
     continue_leaving(self);
   };
@@ -505,6 +516,25 @@ cluster_actor::behavior_type cluster(self_pointer self, cluster_settings setting
   state.wiring.lease->revoke();
   self->set_down_handler([self](caf::down_msg& down) {
     auto& state = self->state;
+    // An owner of this node that stopped by itself (it could not load its
+    // state, or a write found it fenced): give the location up, so that a
+    // node (this one included, at a later tick) claims and loads it again.
+    auto stopped = std::ranges::find_if(state.owned, [&](const auto& entry) {
+      return entry.second.actors.owner.address() == down.source;
+    });
+    if (stopped != state.owned.end()) {
+      auto id = stopped->first;
+      spdlog::error("cluster: the owner of location {} stopped ({}): giving the location up",
+                    id.value, to_string(down.reason));
+      stop_location(stopped->second);
+      auto epoch = stopped->second.epoch;
+      state.owned.erase(stopped);
+      ++state.wiring.counters->lost;
+      release_in_database(state, id, epoch);
+      publish(self);
+      continue_leaving(self);
+      return;
+    }
     auto gone = std::ranges::find_if(state.peers, [&](const auto& entry) {
       return entry.second.handle.address() == down.source;
     });
