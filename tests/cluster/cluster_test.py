@@ -228,21 +228,14 @@ def send(port, method, path, token, body=None, key=None, timeout=15):
 
 
 # -- processes ---------------------------------------------------------------------
-class Node:
-    def __init__(self, node_id, workdir, db_url, cluster_ports, index):
-        self.id = node_id
-        self.http_port = free_port()
-        self.cluster_port = cluster_ports[index]
-        self.config = os.path.join(workdir, f"{node_id}.toml")
-        self.log = os.path.join(workdir, f"{node_id}.log")
-        self.proc = None
-        self.stopped = False   # SIGSTOPped
-        seeds = ", ".join(f'"127.0.0.1:{p}"' for i, p in enumerate(cluster_ports) if i != index)
-        with open(self.config, "w") as f:
-            f.write(f"""# written by tests/cluster/cluster_test.py
+def node_config(node_id, http_port, cluster_port, db_url, seeds, extra=""):
+    """A cluster node's config file: demo data and tokens, fast metrics, no
+    access log, the test's heartbeat, timeout and lease; `extra` ends [cluster]."""
+    seed_list = ", ".join(f'"127.0.0.1:{p}"' for p in seeds)
+    return f"""# written by tests/cluster/
 [http]
 address = "127.0.0.1"
-port = {self.http_port}
+port = {http_port}
 
 [database]
 url = "{db_url}"
@@ -260,12 +253,26 @@ access = false
 enabled = true
 node_id = "{node_id}"
 address = "127.0.0.1"
-port = {self.cluster_port}
-seeds = [{seeds}]
+port = {cluster_port}
+seeds = [{seed_list}]
 heartbeat_interval_ms = {HEARTBEAT_MS}
 connection_timeout_ms = {CONNECTION_TIMEOUT_MS}
 lease_ttl_ms = {LEASE_TTL_MS}
-""")
+{extra}"""
+
+
+class Node:
+    def __init__(self, node_id, workdir, db_url, cluster_ports, index):
+        self.id = node_id
+        self.http_port = free_port()
+        self.cluster_port = cluster_ports[index]
+        self.config = os.path.join(workdir, f"{node_id}.toml")
+        self.log = os.path.join(workdir, f"{node_id}.log")
+        self.proc = None
+        self.stopped = False   # SIGSTOPped
+        seeds = [p for i, p in enumerate(cluster_ports) if i != index]
+        with open(self.config, "w") as f:
+            f.write(node_config(node_id, self.http_port, self.cluster_port, db_url, seeds))
 
     def start(self):
         env = {k: v for k, v in os.environ.items()

@@ -52,9 +52,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cluster_test as ct  # noqa: E402  (helpers: ports, psql, HTTP, Node)
 from cluster_test import CheckFailed, check, say, get, send, Db  # noqa: E402
 
-HEARTBEAT_MS = 500
-CONNECTION_TIMEOUT_MS = 2000
-LEASE_TTL_MS = 3000
 WEIGHTS = {"n1": 2, "n2": 1}
 STORES = [1, 2, 3, 4, 5]          # demo chain: stores 1-5, logistics centre 6
 KEEP = os.environ.get("COMPTOIR_CLUSTER_KEEP") == "1"
@@ -109,40 +106,13 @@ class TlsNode(ct.Node):
 
     def write_config(self, db_url, seeds, tls):
         """tls: None (no TLS) or (certificate, key, cafile)."""
-        seed_list = ", ".join(f'"127.0.0.1:{p}"' for p in seeds)
         tls_lines = "tls = false\n"
         if tls:
             tls_lines = (f'tls = true\ntls_certificate = "{tls[0]}"\ntls_key = "{tls[1]}"\n'
                          f'tls_cafile = "{tls[2]}"\n')
         with open(self.config, "w") as f:
-            f.write(f"""# written by tests/cluster/tls_test.py
-[http]
-address = "127.0.0.1"
-port = {self.http_port}
-
-[database]
-url = "{db_url}"
-
-[demo]
-enabled = true
-
-[metrics]
-flush_interval_ms = 200
-
-[log]
-access = false
-
-[cluster]
-enabled = true
-node_id = "{self.id}"
-address = "127.0.0.1"
-port = {self.cluster_port}
-seeds = [{seed_list}]
-weight = {self.weight}
-heartbeat_interval_ms = {HEARTBEAT_MS}
-connection_timeout_ms = {CONNECTION_TIMEOUT_MS}
-lease_ttl_ms = {LEASE_TTL_MS}
-{tls_lines}""")
+            f.write(ct.node_config(self.id, self.http_port, self.cluster_port, db_url, seeds,
+                                   f"weight = {self.weight}\n{tls_lines}"))
 
     def metric(self, name):
         status, _, body = get(self.http_port, "/metrics", None, timeout=5)
