@@ -132,7 +132,7 @@ response problem_from(const caf::error& err, std::string_view not_found_detail,
 struct api::impl {
   caf::actor frontend;
   authenticator tokens;
-  caf::duration timeout;
+  std::chrono::milliseconds timeout;
   domain::basket_limits limits;
   cors_policy cors;
   caf::actor metrics;
@@ -149,12 +149,24 @@ struct api::impl {
     caf::anon_send(frontend, actors::api_call{[timeout = timeout, reply = std::move(reply),
                                                request_id, not_found_detail, on_value,
                                                xs...](caf::event_based_actor* self,
-                                                      const actors::worker_actor& workers) {
-                     self->request(workers, timeout, xs...)
-                         .then([reply, on_value](Result& value) { reply(on_value(value)); },
-                               [reply, request_id, not_found_detail](caf::error& err) {
+                                                      const actors::worker_actor& workers,
+                                                      actors::request_deadlines& deadlines) {
+                     // No CAF timeout: the frontend's sweep answers a late request.
+                     auto ticket = deadlines.add(
+                         actors::request_deadlines::clock::now() + timeout,
+                         [reply, request_id] {
+                           reply(problem_from(caf::sec::request_timeout, "", request_id));
+                         });
+                     self->request(workers, caf::infinite, xs...)
+                         .then(
+                             [reply, on_value, ticket](Result& value) mutable {
+                               if (ticket.claim())
+                                 reply(on_value(value));
+                             },
+                             [reply, request_id, not_found_detail, ticket](caf::error& err) mutable {
+                               if (ticket.claim())
                                  reply(problem_from(err, not_found_detail, request_id));
-                               });
+                             });
                    }});
   }
 
@@ -205,7 +217,8 @@ struct api::impl {
     caf::anon_send(frontend, actors::api_call{[metrics = metrics, timeout = timeout,
                                                reply = std::move(reply), request_id](
                                                   caf::event_based_actor* self,
-                                                  const actors::worker_actor&) {
+                                                  const actors::worker_actor&,
+                                                  actors::request_deadlines&) {
                      self->request(metrics, timeout, caf::get_atom_v, actors::metrics_atom_v)
                          .then(
                              [reply](std::string& text) {
@@ -528,7 +541,7 @@ void api::impl::handle(request& incoming, responder& reply, request_labels& labe
 api::api(const caf::actor& frontend, const caf::actor& metrics, authenticator tokens,
          std::chrono::milliseconds timeout, domain::basket_limits limits,
          std::vector<std::string> cors_origins)
-    : impl_(std::make_shared<impl>(impl{frontend, std::move(tokens), caf::duration{timeout},
+    : impl_(std::make_shared<impl>(impl{frontend, std::move(tokens), timeout,
                                         limits, cors_policy{std::move(cors_origins)},
                                         metrics})) {}
 

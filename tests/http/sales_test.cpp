@@ -10,6 +10,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <chrono>
 #include <atomic>
 #include <cstdint>
 #include <exception>
@@ -330,6 +331,48 @@ TEST_CASE("an idempotency key is the till's own: other stores may use the same o
 }
 
 // -- crash safety -------------------------------------------------------------
+
+TEST_CASE("a sale the database holds up past the request timeout is 503, then made once with its key") {
+  config_file config{"[demo]\nenabled = true\n[actors]\nrequest_timeout_ms = 400\n"};
+  auto node = fresh_node({{"COMPTOIR_CONFIG", config.path()}});
+  const auto port = node->port();
+  const std::string key = "held-up-1";
+  const auto body = lines_body({{2, 1}});
+  auto before = scalar(*open_database(), "SELECT COUNT(*) FROM sales");
+  {
+    // Another writer holds the database: the store's commit waits behind it.
+    auto blocker = open_database();
+    if (blocker->get_backend_name() == "sqlite3") {
+      *blocker << "BEGIN IMMEDIATE";
+    } else {
+      blocker->begin();
+      *blocker << "LOCK TABLE stock IN EXCLUSIVE MODE";
+    }
+    auto started = std::chrono::steady_clock::now();
+    auto held_up = sell(port, 1, "demo-clerk-1", body, &key);
+    auto waited = std::chrono::steady_clock::now() - started;
+    CHECK(held_up.status == 503);
+    CHECK(held_up.headers.contains("retry-after"));
+    // The request timeout, give or take the frontend's 100 ms sweep.
+    CHECK(waited >= std::chrono::milliseconds{350});
+    CHECK(waited < std::chrono::milliseconds{2000});
+    *blocker << "ROLLBACK";
+  }
+  // Retried with its key until the store answers: one sale, whichever
+  // attempt made it (on PostgreSQL the first one commits once the lock goes).
+  http_reply made;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    made = sell(port, 1, "demo-clerk-1", body, &key);
+    if (made.status != 503)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  }
+  CHECK(made.status == 201);
+  CHECK(scalar(*open_database(), "SELECT COUNT(*) FROM sales") == before + 1);
+  auto again = sell(port, 1, "demo-clerk-1", body, &key);
+  CHECK(again.status == 201);
+  CHECK(again.body == made.body);
+}
 
 TEST_CASE("every acknowledged sale survives kill -9 of the node") {
   auto node = fresh_node();

@@ -1,6 +1,7 @@
 // Unit tests of the HTTP-facing pieces that need no socket: routing,
 // query strings, tokens and problem details.
 
+#include "actors/frontend_actor.hpp"
 #include "net/auth.hpp"
 #include "net/json_body.hpp"
 #include "net/problem.hpp"
@@ -175,4 +176,41 @@ TEST_CASE("a fingerprint tells requests apart and repeats for the same request")
   CHECK(a != fingerprint("return", "1", lines));
   CHECK(a != fingerprint("sale", "1", {{product_id{1}, 3}}));
   CHECK(a != fingerprint("sale", "1", {{product_id{12}, 1}}));
+}
+
+TEST_CASE("the frontend's deadlines: a request expires once, unless its answer came first") {
+  using comptoir::actors::request_deadlines;
+  request_deadlines deadlines;
+  auto start = request_deadlines::clock::now();
+  int expired_a = 0, expired_b = 0, expired_c = 0;
+  auto a = deadlines.add(start + std::chrono::seconds{1}, [&] { ++expired_a; });
+  auto b = deadlines.add(start + std::chrono::seconds{2}, [&] { ++expired_b; });
+  auto c = deadlines.add(start + std::chrono::seconds{3}, [&] { ++expired_c; });
+  deadlines.sweep(start);
+  CHECK(deadlines.size() == 3);
+  // b is answered: its expiry never runs, and its answer may go out once.
+  CHECK(b.claim());
+  CHECK_FALSE(b.claim());
+  deadlines.sweep(start + std::chrono::milliseconds{2500});
+  CHECK(expired_a == 1);
+  CHECK(expired_b == 0);
+  CHECK(deadlines.size() == 1);
+  // a expired: an answer arriving late is dropped.
+  CHECK_FALSE(a.claim());
+  deadlines.sweep(start + std::chrono::seconds{10});
+  deadlines.sweep(start + std::chrono::seconds{20});
+  CHECK(expired_c == 1);
+  CHECK(deadlines.size() == 0);
+}
+
+TEST_CASE("the frontend's deadlines: answered requests leave the queue as new ones come") {
+  using comptoir::actors::request_deadlines;
+  request_deadlines deadlines;
+  auto later = request_deadlines::clock::now() + std::chrono::hours{1};
+  for (int i = 0; i < 1000; ++i) {
+    auto ticket = deadlines.add(later, [] {});
+    CHECK(ticket.claim());
+  }
+  // Only the last one is left: the others were dropped when the next came.
+  CHECK(deadlines.size() == 1);
 }

@@ -147,6 +147,14 @@ struct cluster_node {
     return owners.claim(where.value, incarnation, lock_timeout);
   }
 
+  /// Cuts the lease down to `short_ttl` from now and waits it out. Nodes
+  /// join with a long lease, so that a loaded machine cannot expire one
+  /// before the test means it to.
+  void lapse() {
+    owners.renew(incarnation, short_ttl);
+    std::this_thread::sleep_for(past_short_ttl);
+  }
+
   persistence::location_owner owner_of(domain::location_id where) {
     for (const auto& owner : owners.renew(incarnation, long_ttl).owners)
       if (owner.location == where.value)
@@ -163,9 +171,9 @@ persistence::write_fence fence_for(cluster_node& node, domain::location_id where
   return {where.value, node.incarnation, *epoch};
 }
 
-/// Waits out `old`'s short lease and lets `thief` take `where` from it.
-void steal(cluster_node& thief, domain::location_id where) {
-  std::this_thread::sleep_for(past_short_ttl);
+/// Lets `holder`'s lease lapse and `thief` take `where` from it.
+void steal(cluster_node& holder, cluster_node& thief, domain::location_id where) {
+  holder.lapse();
   REQUIRE(thief.claim(where));
 }
 
@@ -209,7 +217,7 @@ TEST_CASE("joining lists the live members and a free owner row for every locatio
 
 TEST_CASE("a location held by a live node is taken only once its holder's lease expired") {
   cluster_database db;
-  cluster_node a{db, "node-a", short_ttl};
+  cluster_node a{db, "node-a", long_ttl};
   cluster_node b{db, "node-b", long_ttl};
 
   CHECK(a.claim(store) == 1);
@@ -220,7 +228,7 @@ TEST_CASE("a location held by a live node is taken only once its holder's lease 
   CHECK(held.epoch == 1);
   CHECK(held.free_for_ms == 0);
 
-  std::this_thread::sleep_for(past_short_ttl);
+  a.lapse();
   // Expired: listed without an owner, free since the lease ended.
   held = b.owner_of(store);
   CHECK(held.owner.empty());
@@ -239,7 +247,7 @@ TEST_CASE("a location held by a live node is taken only once its holder's lease 
 
 TEST_CASE("renewing an expired lease reports it lost and does not extend it") {
   cluster_database db;
-  cluster_node a{db, "node-a", short_ttl};
+  cluster_node a{db, "node-a", long_ttl};
   CHECK(a.owners.renew(a.incarnation, short_ttl).lease_held);
   std::this_thread::sleep_for(past_short_ttl);
   const auto view = a.owners.renew(a.incarnation, long_ttl);
@@ -305,7 +313,7 @@ TEST_CASE("leaving frees every location of the node and ends its membership") {
 
 TEST_CASE("a fenced sale batch commits while owned and writes nothing once the store was taken") {
   cluster_database db;
-  cluster_node a{db, "node-a", short_ttl};
+  cluster_node a{db, "node-a", long_ttl};
   cluster_node b{db, "node-b", long_ttl};
   const auto fence = fence_for(a, store);
   auto writer = db.connect();
@@ -321,7 +329,7 @@ TEST_CASE("a fenced sale batch commits while owned and writes nothing once the s
 
   const auto second = db.sale("second");
   sales.commit({store, {second}, {}});
-  steal(b, store);
+  steal(a, b, store);
 
   SUBCASE("the one-statement commit") {
     CHECK_THROWS_AS(sales.commit({store, {db.sale("late"), db.sale("later")}, {}}),
@@ -349,7 +357,7 @@ TEST_CASE("a fenced sale batch commits while owned and writes nothing once the s
 
 TEST_CASE("fenced alerts, restock requests and reorder points write nothing once taken") {
   cluster_database db;
-  cluster_node a{db, "node-a", short_ttl};
+  cluster_node a{db, "node-a", long_ttl};
   cluster_node b{db, "node-b", long_ttl};
   const auto store_fence = fence_for(a, store);
   const auto warehouse_fence = fence_for(a, warehouse);
@@ -375,7 +383,7 @@ TEST_CASE("fenced alerts, restock requests and reorder points write nothing once
   CHECK(db.count("SELECT COUNT(*) FROM stock_alerts WHERE cleared_at IS NULL") == 1);
   CHECK(db.on_hand(warehouse, 2) == 95);
 
-  steal(b, store);
+  steal(a, b, store);
   REQUIRE(b.claim(warehouse));
 
   CHECK_THROWS_AS(stock.set_reorder_point(store, domain::product_id{1}, 9),
@@ -400,14 +408,14 @@ TEST_CASE("fenced alerts, restock requests and reorder points write nothing once
 
 TEST_CASE("a claim waits for a fenced writer's open transaction and does not overtake it") {
   cluster_database db;
-  cluster_node a{db, "node-a", short_ttl};
+  cluster_node a{db, "node-a", long_ttl};
   cluster_node b{db, "node-b", long_ttl};
   const auto fence = fence_for(a, store);
   auto writer = db.connect();
   {
     persistence::write_transaction transaction(*writer, dialect::postgresql, &fence);
     *writer << "UPDATE stock SET on_hand = 42 WHERE location_id = 1 AND product_id = 1";
-    std::this_thread::sleep_for(past_short_ttl);
+    a.lapse();
     // a's lease expired, but its writer's transaction holds the row.
     const auto started = std::chrono::steady_clock::now();
     CHECK_FALSE(b.claim(store));
@@ -426,7 +434,7 @@ TEST_CASE("a claim waits for a fenced writer's open transaction and does not ove
 
 TEST_CASE("a fenced database actor answers fenced once the location was taken") {
   cluster_database db;
-  cluster_node a{db, "node-a", short_ttl};
+  cluster_node a{db, "node-a", long_ttl};
   cluster_node b{db, "node-b", long_ttl};
   const auto fence = fence_for(a, store);
   caf::actor_system_config config;
@@ -447,7 +455,7 @@ TEST_CASE("a fenced database actor answers fenced once the location was taken") 
   };
 
   CHECK_FALSE(set_reorder_point(7));
-  steal(b, store);
+  steal(a, b, store);
   CHECK(is_fenced(set_reorder_point(9)));
   std::optional<caf::error> failure;
   self->request(writer, 10s, actors::commit_atom_v,
