@@ -24,9 +24,11 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <malloc.h>
 #include <sys/resource.h>
 
 namespace {
@@ -363,6 +365,12 @@ int run(const command_line& cli) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives threads up to 8 malloc arenas per core, and a node runs a
+  // thread per database session (one per store): their free lists add up
+  // (docs/benchmarks.md, memory). Two arenas serve the two busy threads (HTTP
+  // I/O and the actors). MALLOC_ARENA_MAX in the environment wins.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr)
+    mallopt(M_ARENA_MAX, 2);
   int exit_code = exit_ok;
   auto cli = parse_command_line(argc, argv, exit_code);
   if (!cli)

@@ -20,6 +20,10 @@ constexpr auto journal_mode_pragma = "PRAGMA journal_mode = WAL";
 constexpr auto synchronous_pragma = "PRAGMA synchronous = FULL";
 // SQLite ignores REFERENCES unless asked, per connection.
 constexpr auto foreign_keys_pragma = "PRAGMA foreign_keys = ON";
+// Every store writes through a connection of its own: SQLite's default page
+// cache of 2 MB each came to 200 MB for 100 stores. The stores keep their
+// state in memory and the OS caches the file, so 512 KiB each is plenty.
+constexpr auto cache_size_pragma = "PRAGMA cache_size = -512";
 
 constexpr auto ping_query = "SELECT 1";
 
@@ -41,6 +45,7 @@ std::unique_ptr<soci::session> open_sqlite(const database_url& url) {
       throw std::runtime_error("journal mode is '" + journal_mode + "', not 'wal'");
     *sql << synchronous_pragma;
     *sql << foreign_keys_pragma;
+    *sql << cache_size_pragma;
     return sql;
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot open the SQLite database " + url.sqlite_path.string() + ": " +
