@@ -10,6 +10,8 @@
 #   --dir DIR       everything of this cluster (default var/cluster in the checkout)
 #   --nodes N       1 to 5 nodes (default 3)
 #   --strategy S    nginx's: round_robin (default), least_conn, ip_hash, weighted
+#                   (weighted: node-1 counts double, as a machine twice the size
+#                   would: nginx weight=2 and cluster.weight = 2, the others 1)
 #                   (deploy/cluster/nginx.sh; ip_hash sends every loopback client
 #                   to one node)
 #   --build DIR     the build directory whose app/comptoir runs (default build/)
@@ -38,7 +40,7 @@ NODE_STOP_TIMEOUT=20      # seconds a node has to stop after SIGTERM (drain: 4 s
 
 die() { printf 'run.sh: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'run.sh: %s\n' "$*" >&2; }
-usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 # shellcheck source=SCRIPTDIR/../lib/processes.sh
 source "$REPO_ROOT/deploy/lib/processes.sh"
@@ -135,6 +137,11 @@ http_code() {
 }
 
 # --- start -------------------------------------------------------------------
+# node_weight K: node K's weight, in nginx and in the cluster.
+node_weight() {
+    if [[ "$STRATEGY" == weighted && "$1" == 1 ]]; then echo 2; else echo 1; fi
+}
+
 write_node_config() {
     local k=$1 http_port=$2 cluster_port=$3 seeds=$4 url=$5
     cat >"$DIR/node-$k.toml" <<EOF
@@ -155,7 +162,7 @@ node_id = "node-$k"
 address = "127.0.0.1"
 port = $cluster_port
 seeds = [$seeds]
-weight = 1
+weight = $(node_weight "$k")
 heartbeat_interval_ms = 500
 connection_timeout_ms = 2000
 lease_ttl_ms = 3000
@@ -257,7 +264,7 @@ start() {
     nginx_port=$(free_port_except "${taken[@]}")
     taken+=("$nginx_port")
     for (( k = 1; k <= NODES; k++ )); do
-        nodes+=("127.0.0.1:${http_ports[k]}")
+        nodes+=("127.0.0.1:${http_ports[k]}=$(node_weight "$k")")
     done
     "$NGINX_SH" render "$DIR/nginx" --listen "127.0.0.1:$nginx_port" --strategy "$STRATEGY" "${nodes[@]}"
     echo "NGINX=$nginx_port" >>"$STATE"

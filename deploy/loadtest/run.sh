@@ -855,8 +855,9 @@ PY
         cat <<'EOF'
 - ip_hash hashes the first three octets of an IPv4 client address: wrk on
   127.0.0.1 is one client, so every request goes to one node.
-- weighted: deploy/cluster/run.sh writes weight=1 for every node, so on one
-  machine it spreads like round_robin.
+- weighted: deploy/cluster/run.sh gives node-1 weight 2 (twice the requests
+  from nginx, twice the locations), the others 1, as for a machine twice the
+  size; on one machine all of them share the same cores.
 EOF
     } >"$OUT/report.md"
 else
