@@ -30,11 +30,23 @@ public:
   class ticket {
   public:
     /// True once: the caller answers; false when answered or expired already.
-    bool claim() { return !std::exchange(*done_, true); }
+    /// Drops the expiry, and with it what it holds (the HTTP session's
+    /// responder), at once rather than when the entry leaves the queue.
+    bool claim() {
+      if (state_->done)
+        return false;
+      state_->done = true;
+      state_->expire = nullptr;
+      return true;
+    }
 
   private:
     friend class request_deadlines;
-    std::shared_ptr<bool> done_ = std::make_shared<bool>(false);
+    struct shared_state {
+      bool done = false;
+      std::function<void()> expire;
+    };
+    std::shared_ptr<shared_state> state_ = std::make_shared<shared_state>();
   };
 
   /// `expire` runs at the first sweep after `deadline` unless the ticket was
@@ -45,16 +57,21 @@ public:
     // is in flight rather than every request of the last timeout period.
     drop_answered();
     ticket made;
-    pending_.push_back({deadline, made.done_, std::move(expire)});
+    made.state_->expire = std::move(expire);
+    pending_.push_back({deadline, made.state_});
     return made;
   }
 
   void sweep(clock::time_point now) {
-    while (!pending_.empty() && (*pending_.front().done || pending_.front().deadline <= now)) {
-      auto due = std::move(pending_.front());
+    while (!pending_.empty() &&
+           (pending_.front().state->done || pending_.front().deadline <= now)) {
+      auto due = std::move(pending_.front().state);
       pending_.pop_front();
-      if (!std::exchange(*due.done, true))
-        due.expire();
+      if (!due->done) {
+        due->done = true;
+        auto expire = std::move(due->expire);
+        expire();
+      }
     }
   }
 
@@ -63,12 +80,11 @@ public:
 private:
   struct entry {
     clock::time_point deadline;
-    std::shared_ptr<bool> done;
-    std::function<void()> expire;
+    std::shared_ptr<ticket::shared_state> state;
   };
 
   void drop_answered() {
-    while (!pending_.empty() && *pending_.front().done)
+    while (!pending_.empty() && pending_.front().state->done)
       pending_.pop_front();
   }
 
