@@ -64,30 +64,32 @@ template <class Done> void tell_local(self_pointer self, const domain::product& 
       caf::put_atom_v, item.id, item.price_cents);
 }
 
-/// Tells every location of the chain a product's price: this node's own, and
-/// every other node's through its catalogue, then answers `answer`. A node
-/// that does not answer is down: its locations load the product from the
-/// database when they are taken over, so the committed change still stands.
+/// Tells the other nodes' catalogues of a product change, then answers
+/// `answer`. A node that does not answer is down: its locations load the
+/// product from the database when they are taken over, so the committed
+/// change still stands.
+void tell_peers(self_pointer self, const domain::product& item, rendered answer,
+                promise_type promise) {
+  fan_out<bool>(
+      self, self->state.routes->snapshot()->peer_catalogues, tell_timeout,
+      [answer, promise](std::vector<bool>) mutable { promise.deliver(answer); },
+      [answer, promise, id = item.id](caf::error err) mutable {
+        spdlog::warn("catalogue: a peer node did not take product {}: {}", id.value,
+                     to_string(err));
+        promise.deliver(answer);
+      },
+      sync_atom_v, item);
+}
+
+/// Tells every location of the chain a product's price: this node's own,
+/// then every other node's through its catalogue, then answers `answer`.
 void tell_holders(self_pointer self, const domain::product& item, rendered answer,
                   promise_type promise) {
-  auto peers = self->state.routes->snapshot()->peer_catalogues;
-  auto synced = [self, item, peers, answer, promise]() mutable {
-    fan_out<bool>(
-        self, peers, tell_timeout, [answer, promise](std::vector<bool>) mutable {
-          promise.deliver(answer);
-        },
-        [answer, promise, id = item.id](caf::error err) mutable {
-          spdlog::warn("catalogue: a peer node did not take product {}: {}", id.value,
-                       to_string(err));
-          promise.deliver(answer);
-        },
-        sync_atom_v, item);
-  };
-  tell_local(self, item, [synced, promise](caf::expected<bool> told) mutable {
+  tell_local(self, item, [self, item, answer, promise](caf::expected<bool> told) mutable {
     if (!told)
       promise.deliver(std::move(told.error()));
     else
-      synced();
+      tell_peers(self, item, std::move(answer), promise);
   });
 }
 
@@ -133,11 +135,7 @@ caf::result<rendered> change(self_pointer self, domain::product_id id,
               tell_holders(self, item, answer, promise);
             else
               // Other nodes' catalogues still show names and descriptions.
-              fan_out<bool>(
-                  self, self->state.routes->snapshot()->peer_catalogues, tell_timeout,
-                  [answer, promise](std::vector<bool>) mutable { promise.deliver(answer); },
-                  [answer, promise](caf::error) mutable { promise.deliver(answer); }, sync_atom_v,
-                  item);
+              tell_peers(self, item, answer, promise);
           },
           [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
   return promise;

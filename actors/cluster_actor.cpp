@@ -182,19 +182,19 @@ std::map<std::string, std::int64_t> quotas(const std::vector<persistence::cluste
   std::map<std::string, std::int64_t> quota;
   if (total_weight == 0)
     return quota;
+  // (remainder, incarnation) in node id order: the stable sort keeps it among ties.
   std::vector<std::pair<std::int64_t, std::string>> remainders;
   std::int64_t given = 0;
   for (const auto& member : members) {
     auto share = locations * member.weight;
     quota[member.incarnation] = share / total_weight;
     given += share / total_weight;
-    remainders.emplace_back(share % total_weight, member.node_id + "\n" + member.incarnation);
+    remainders.emplace_back(share % total_weight, member.incarnation);
   }
-  std::ranges::stable_sort(remainders, [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (std::size_t i = 0; given < locations && i < remainders.size(); ++i, ++given) {
-    auto incarnation = remainders[i].second.substr(remainders[i].second.find('\n') + 1);
-    ++quota[incarnation];
-  }
+  std::ranges::stable_sort(remainders, std::ranges::greater{},
+                           &std::pair<std::int64_t, std::string>::first);
+  for (std::size_t i = 0; given < locations && i < remainders.size(); ++i, ++given)
+    ++quota[remainders[i].second];
   return quota;
 }
 
