@@ -1042,6 +1042,29 @@ def scenario_restart_rebalance(c):
 
 
 # -- main -------------------------------------------------------------------------------------
+def stop_at_exit(processes, workdir):
+    """Stops what processes() lists (each has stop() and id) and removes
+    workdir, once: at exit, on SIGTERM, or when the returned function is called."""
+    cleaned = []
+
+    def cleanup():
+        if cleaned:
+            return
+        cleaned.append(True)
+        for p in processes():
+            try:
+                p.stop()
+            except Exception as e:
+                say(f"stopping {getattr(p, 'id', p)}: {e}")
+        if KEEP:
+            say(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    atexit.register(cleanup)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    return cleanup
+
+
 def main():
     global BINARY
     BINARY = os.environ.get("COMPTOIR_BINARY") or (sys.argv[1] if len(sys.argv) > 1 else "")
@@ -1059,24 +1082,7 @@ def main():
     nginx = Nginx(workdir, nodes)
     db = Db(db_url)
     cluster = Cluster(db, nodes, nginx)
-    cleaned = []
-
-    def cleanup():
-        if cleaned:
-            return
-        cleaned.append(True)
-        nginx.stop()
-        for n in nodes:
-            try:
-                n.stop()
-            except Exception as e:
-                say(f"stopping {n.id}: {e}")
-        if KEEP:
-            say(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    atexit.register(cleanup)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    cleanup = stop_at_exit(lambda: [nginx] + nodes, workdir)
 
     results = []
     failed = False

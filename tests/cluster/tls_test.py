@@ -35,13 +35,11 @@ the nodes' log tails are printed on failure. COMPTOIR_CLUSTER_KEEP=1 keeps
 the temporary directory (configs, logs, certificates).
 """
 
-import atexit
 import http.client
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -518,23 +516,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="comptoir-cluster-tls.")   # 0700: holds private keys
     c = None
     nodes = []
-    cleaned = []
-
-    def cleanup():
-        if cleaned:
-            return
-        cleaned.append(True)
-        for n in (c.all if c else nodes):
-            try:
-                n.stop()
-            except Exception as e:
-                say(f"stopping {n.id}: {e}")
-        if KEEP:
-            say(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    atexit.register(cleanup)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    cleanup = ct.stop_at_exit(lambda: c.all if c else nodes, workdir)
 
     results = []
     failed = False
