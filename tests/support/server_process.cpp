@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <netinet/in.h>
 #include <sstream>
 #include <stdexcept>
@@ -163,11 +164,24 @@ void server_process::restart() {
 
 server_process::~server_process() {
   if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    if (wait_for_exit(pid_, 10s) == -1) {
-      ::kill(pid_, SIGKILL);
-      wait_for_exit(pid_, 10s);
+    // A node that exited by itself (a crash, a sanitizer report) or did not
+    // stop cleanly leaves its output on stderr before the directory goes: the
+    // only trace of why the test's connections failed.
+    int code = wait_for_exit(pid_, 0ms);
+    const bool died = code != -1;
+    if (!died) {
+      ::kill(pid_, SIGTERM);
+      code = wait_for_exit(pid_, 10s);
+      if (code == -1) {
+        ::kill(pid_, SIGKILL);
+        wait_for_exit(pid_, 10s);
+      }
     }
+    if (code != 0)
+      std::cerr << "comptoir (pid " << pid_ << ") "
+                << (died ? "had exited by itself" : "did not stop cleanly") << ", exit code "
+                << code << "; its output:\n"
+                << output() << std::endl;
   }
   std::error_code ignored;
   fs::remove_all(workdir_, ignored);
