@@ -185,6 +185,22 @@ int serve(const config::settings& settings, const persistence::database_url& url
                      settings.demo ? " (the first 8 are the demo tokens)" : "");
     return exit_config;
   }
+  // The managers' web page: compiled in, or an operator's directory read now,
+  // so that a wrong path stops the node at start rather than 404s later.
+  std::shared_ptr<const net::web_assets> web;
+  if (settings.web.enabled) {
+    try {
+      web = std::make_shared<const net::web_assets>(
+          settings.web.directory.empty() ? net::web_assets::embedded()
+                                         : net::web_assets::from_directory(settings.web.directory));
+    } catch (const std::runtime_error& e) {
+      spdlog::critical("{}: {}", settings.source, e.what());
+      return exit_config;
+    }
+    spdlog::info("web page: {} files {}", web->size(),
+                 settings.web.directory.empty() ? "compiled in"
+                                                : "from " + settings.web.directory);
+  }
   auto signals = block_stop_signals();
 
   // Every metric of /metrics: the actors' and the HTTP layer's. Declared
@@ -273,7 +289,8 @@ int serve(const config::settings& settings, const persistence::database_url& url
                    std::move(*tokens),
                    settings.actors.request_timeout,
                    {settings.sales.max_lines, settings.sales.max_quantity},
-                   settings.http.cors_origins};
+                   settings.http.cors_origins,
+                   std::move(web)};
   net::server_settings listen;
   listen.address = settings.http.address;
   listen.port = settings.http.port;

@@ -245,8 +245,8 @@ public:
 
   settings read(const toml::table& root) const {
     allow_only(root, "",
-               {"http", "actors", "database", "sales", "restock", "reports", "metrics", "faults",
-                "demo", "log", "tokens", "cluster"});
+               {"http", "web", "actors", "database", "sales", "restock", "reports", "metrics",
+                "faults", "demo", "log", "tokens", "cluster"});
     settings result;
     if (const toml::table* http = section(root, "http")) {
       allow_only(*http, "http",
@@ -270,6 +270,11 @@ public:
       read_integer(*http, "http", "max_pipelined", pipelined_rule, result.http.max_pipelined);
       read_integer(*http, "http", "max_in_flight", connection_rule, result.http.max_in_flight);
       read_text_list(*http, "http", "cors_origins", origin_rule, result.http.cors_origins);
+    }
+    if (const toml::table* web = section(root, "web")) {
+      allow_only(*web, "web", {"enabled", "directory"});
+      read_bool(*web, "web", "enabled", result.web.enabled);
+      read_text(*web, "web", "directory", path_rule, result.web.directory);
     }
     if (const toml::table* actors = section(root, "actors")) {
       allow_only(*actors, "actors", {"scheduler_threads", "workers", "request_timeout_ms"});

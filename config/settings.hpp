@@ -150,8 +150,20 @@ struct token_settings {
   bool operator==(const token_settings&) const = default;
 };
 
+struct web_settings {
+  /// Serve the managers' web page at / and its files under /ui/. Off: / is
+  /// the JSON index and /ui/ is 404, for nodes that only serve the API.
+  bool enabled = true;
+  /// Empty: the page compiled into the binary (net/web/). A directory: its
+  /// files (flat, read once at start) instead, for a customised page.
+  std::string directory;
+
+  bool operator==(const web_settings&) const = default;
+};
+
 struct settings {
   http_settings http;
+  web_settings web;
   actor_settings actors;
   database_settings database;
   sales_settings sales;

@@ -114,7 +114,9 @@ void build_harness() {
   state->api = std::make_unique<net::api>(state->frontend, caf::actor{},
                                           net::authenticator{net::demo_grants()},
                                           std::chrono::milliseconds{5'000},
-                                          domain::basket_limits{100, 10'000});
+                                          domain::basket_limits{100, 10'000}, {},
+                                          std::make_shared<const net::web_assets>(
+                                              net::web_assets::embedded()));
 }
 
 [[noreturn]] void finding() {

@@ -38,6 +38,48 @@ response json_ok(std::string body) {
   return json_answer(200, std::move(body));
 }
 
+/// The page's Content-Security-Policy: its own files only, no inline script
+/// or style, never framed (net/web/ follows it; docs/web.md).
+constexpr std::string_view page_policy =
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// What / answers a client that asks for JSON, or when the page is off.
+constexpr std::string_view json_index =
+    R"({"name":"Comptoir","api":"/api/v1","links":{"openapi":"/openapi.json",)"
+    R"("health_live":"/health/live","health_ready":"/health/ready","metrics":"/metrics",)"
+    R"("me":"/api/v1/me","products":"/api/v1/products","stores":"/api/v1/stores"}})";
+
+/// Whether the Accept header asks for JSON rather than a page: it names
+/// application/json and not text/html (a browser names text/html; curl sends */*).
+bool prefers_json(std::string_view accept) {
+  return accept.find("application/json") != std::string_view::npos &&
+         accept.find("text/html") == std::string_view::npos;
+}
+
+/// A file of the page, or 304 when the client has this version already.
+/// `no-cache`: the browser keeps it and asks again with If-None-Match each
+/// time, so a new page reaches every manager at their next load, at the cost
+/// of a 304 per file.
+response web_file(const web_asset& file, std::string_view if_none_match) {
+  response answer;
+  answer.content_type = file.content_type;
+  if (!if_none_match.empty() && (if_none_match == "*" ||
+                                 if_none_match.find(file.etag) != std::string_view::npos))
+    answer.status = 304;
+  else
+    answer.body = file.body;
+  answer.headers.emplace_back("ETag", file.etag);
+  answer.headers.emplace_back("Cache-Control", "no-cache");
+  answer.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  if (file.content_type.starts_with("text/html")) {
+    answer.headers.emplace_back("Content-Security-Policy", std::string{page_policy});
+    answer.headers.emplace_back("Referrer-Policy", "no-referrer");
+    answer.headers.emplace_back("X-Frame-Options", "DENY");
+  }
+  return answer;
+}
+
 response json_created(std::string body) {
   return json_answer(201, std::move(body));
 }
@@ -136,6 +178,7 @@ struct api::impl {
   domain::basket_limits limits;
   cors_policy cors;
   caf::actor metrics;
+  std::shared_ptr<const web_assets> web;
   router routes = router::comptoir_routes();
   /// Makes ETags differ across restarts, when versions start again.
   std::string boot_id = std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() ^
@@ -312,7 +355,7 @@ void api::impl::handle(request& incoming, responder& reply, request_labels& labe
     if (!domain::is_uuid(sale_id))
       return reply(problem(400, "The id in the path must be a UUID.", id,
                            {{"id", "expected a lower-case UUID"}}));
-  } else if (!found.captures.empty()) {
+  } else if (!found.captures.empty() && matched.id != route_id::web_asset) {
     path_id = domain::parse_id(found.captures.front());
     if (found.captures.size() > 1)
       second_id = domain::parse_id(found.captures[1]);
@@ -343,6 +386,31 @@ void api::impl::handle(request& incoming, responder& reply, request_labels& labe
     return reply(problem(403, "This token may not do this.", id));
 
   switch (matched.id) {
+  case route_id::web_index: {
+    const web_asset* page = web ? web->find("index.html") : nullptr;
+    if (!page || prefers_json(incoming.accept)) {
+      auto answer = json_ok(std::string{json_index});
+      answer.headers.emplace_back("Vary", "Accept");
+      return reply(std::move(answer));
+    }
+    auto answer = web_file(*page, incoming.if_none_match);
+    answer.headers.emplace_back("Vary", "Accept");
+    return reply(std::move(answer));
+  }
+  case route_id::web_asset: {
+    // Only a name of the set loaded at start: nothing here touches the disk.
+    const web_asset* file = web ? web->find(found.captures.front()) : nullptr;
+    if (!file)
+      return reply(problem(404, "There is no such file of the web page.", id));
+    return reply(web_file(*file, incoming.if_none_match));
+  }
+  case route_id::me: {
+    namespace json = boost::json;
+    json::object me{{"role", domain::to_string(caller->who)}, {"store_id", nullptr}};
+    if (caller->who == domain::role::clerk)
+      me["store_id"] = caller->store.value;
+    return reply(json_ok(json::serialize(me)));
+  }
   case route_id::health_live:
     return reply(json_ok(R"({"status":"ok"})"));
   case route_id::openapi:
@@ -540,10 +608,10 @@ void api::impl::handle(request& incoming, responder& reply, request_labels& labe
 
 api::api(const caf::actor& frontend, const caf::actor& metrics, authenticator tokens,
          std::chrono::milliseconds timeout, domain::basket_limits limits,
-         std::vector<std::string> cors_origins)
+         std::vector<std::string> cors_origins, std::shared_ptr<const web_assets> web)
     : impl_(std::make_shared<impl>(impl{frontend, std::move(tokens), timeout,
                                         limits, cors_policy{std::move(cors_origins)},
-                                        metrics})) {}
+                                        metrics, std::move(web)})) {}
 
 api::~api() = default;
 

@@ -5,6 +5,7 @@
 #include "net/auth.hpp"
 #include "net/http_types.hpp"
 #include "net/router.hpp"
+#include "net/web_assets.hpp"
 
 #include <chrono>
 #include <memory>
@@ -22,10 +23,12 @@ public:
   /// `frontend` is the actor that takes `actors::api_call`s; `timeout`
   /// bounds every request to the actors; pages of `cors_origins` may call the
   /// API from a browser; `metrics` answers `(get_atom, metrics_atom)` for
-  /// /metrics (an invalid handle: /metrics is 503).
+  /// /metrics (an invalid handle: /metrics is 503); `web` is the managers'
+  /// page, served at / and /ui/{file} (null: no page, / is the JSON index).
   api(const caf::actor& frontend, const caf::actor& metrics, authenticator tokens,
       std::chrono::milliseconds timeout, domain::basket_limits limits,
-      std::vector<std::string> cors_origins = {});
+      std::vector<std::string> cors_origins = {},
+      std::shared_ptr<const web_assets> web = nullptr);
   ~api();
 
   /// Answers `incoming` through `reply`, now or later, from any thread.

@@ -49,6 +49,7 @@ request to_request(http::request<http::string_body>& message, std::string fresh_
   incoming.authorization = std::string{message[http::field::authorization]};
   auto given_id = message["X-Request-Id"];
   incoming.request_id = acceptable_request_id(given_id) ? std::string{given_id} : std::move(fresh_id);
+  incoming.accept = std::string{message[http::field::accept]};
   incoming.if_none_match = std::string{message[http::field::if_none_match]};
   if (auto key = message.find("Idempotency-Key"); key != message.end())
     incoming.idempotency_key = std::string{key->value()};

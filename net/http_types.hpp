@@ -19,6 +19,8 @@ struct request {
   std::string target;
   std::string authorization;
   std::string request_id;
+  /// The Accept header, empty when absent.
+  std::string accept;
   /// The If-None-Match header, empty when absent.
   std::string if_none_match;
   /// The Idempotency-Key header, when the client sent one.

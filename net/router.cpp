@@ -41,10 +41,14 @@ router router::comptoir_routes() {
   // worker checks the clerk's store once the sale is found.
   constexpr bool store_of_record = true;
   return router{{
+      // The managers' web page: open, like any page before its sign-in.
+      {method::get, "/", route_id::web_index, std::nullopt},
+      {method::get, "/ui/{file}", route_id::web_asset, std::nullopt},
       {method::get, "/health/live", route_id::health_live, std::nullopt},
       {method::get, "/health/ready", route_id::health_ready, std::nullopt},
       {method::get, "/openapi.json", route_id::openapi, std::nullopt},
       {method::get, "/metrics", route_id::metrics, std::nullopt},
+      {method::get, "/api/v1/me", route_id::me, rules::any_role},
       {method::get, "/api/v1/products", route_id::products_list, rules::any_role},
       {method::get, "/produits", route_id::products_list, rules::any_role},
       {method::get, "/api/v1/products/{id}", route_id::product_get, rules::any_role},

@@ -12,6 +12,9 @@
 namespace comptoir::net {
 
 enum class route_id {
+  web_index,
+  web_asset,
+  me,
   health_live,
   health_ready,
   openapi,

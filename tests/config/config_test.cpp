@@ -261,7 +261,7 @@ TEST_CASE("a misspelt key is an error, not silently ignored") {
 
 TEST_CASE("an unknown section is an error") {
   const failure f = load_failure("[htpp]\nport = 8081\n");
-  CHECK(f.message.starts_with(f.path + ": htpp: unknown key (expected one of http, actors, "));
+  CHECK(f.message.starts_with(f.path + ": htpp: unknown key (expected one of http, web, actors, "));
 }
 
 TEST_CASE("a section given as a plain value is refused") {
@@ -443,6 +443,19 @@ TEST_CASE("CORS origins are listed exactly; a wildcard or a path is refused") {
   }
   CHECK(load_failure("[http]\ncors_origins = \"https://a.example.com\"\n")
             .message.find(": http.cors_origins: expected an array of strings") != std::string::npos);
+}
+
+TEST_CASE("the web page is on and compiled in unless [web] says otherwise") {
+  const settings defaults = load_text("");
+  CHECK(defaults.web.enabled);
+  CHECK(defaults.web.directory.empty());
+  const settings s = load_text("[web]\nenabled = false\ndirectory = \"/srv/comptoir-page\"\n");
+  CHECK_FALSE(s.web.enabled);
+  CHECK(s.web.directory == "/srv/comptoir-page");
+  CHECK(load_failure("[web]\nenabled = \"yes\"\n").message.find(": web.enabled: expected") !=
+        std::string::npos);
+  CHECK(load_failure("[web]\nroot = \"x\"\n").message.find(": web.root: unknown key") !=
+        std::string::npos);
 }
 
 TEST_CASE("a cluster node names itself, its port, its seeds and its lease") {

@@ -230,6 +230,7 @@ TEST_CASE("every route answers every kind of caller with the status of its acces
       {"GET", "/health/live", fixed("/health/live"), no_body, open_to_all},
       {"GET", "/health/ready", fixed("/health/ready"), no_body, open_to_all},
       {"GET", "/openapi.json", fixed("/openapi.json"), no_body, open_to_all},
+      {"GET", "/api/v1/me", fixed("/api/v1/me"), no_body, any_role},
       {"GET", "/api/v1/products", fixed("/api/v1/products"), no_body, any_role},
       {"GET", "/produits", fixed("/produits"), no_body, any_role},
       {"GET", "/api/v1/products/1", fixed("/api/v1/products/1"), no_body, any_role},
