@@ -75,6 +75,35 @@ def check(cond, msg):
 _taken_ports = set()
 
 
+def listens_on(pid, port):
+    """Whether process pid holds the socket listening on port: a port free
+    when picked may be taken by another test's process before this one binds
+    it, and then that process answers our requests."""
+    wanted = f":{port:04X}"
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if fields[3] == "0A" and fields[1].endswith(wanted):  # 0A: LISTEN
+                        inodes.add(f"socket:[{fields[9]}]")
+        except OSError:
+            pass
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                return True
+        except OSError:
+            pass
+    return False
+
+
 def free_port():
     while True:
         s = socket.socket()
@@ -299,7 +328,7 @@ class Node:
                                   + self.tail(20))
             try:
                 status, _, _ = get(self.http_port, "/health/ready", None, timeout=2)
-                if status == 200:
+                if status == 200 and listens_on(self.proc.pid, self.http_port):
                     return
             except (OSError, http.client.HTTPException):
                 pass

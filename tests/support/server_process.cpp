@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 namespace comptoir::test {
 
@@ -99,6 +101,45 @@ int wait_for_exit(pid_t pid, std::chrono::milliseconds limit) {
   }
 }
 
+/// The inodes of the TCP sockets listening on `port` (any address).
+std::vector<std::string> listening_inodes(std::uint16_t port) {
+  std::vector<std::string> inodes;
+  char wanted[8];
+  std::snprintf(wanted, sizeof wanted, ":%04X", port);
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in{table};
+    std::string line;
+    std::getline(in, line); // the column names
+    while (std::getline(in, line)) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+      std::istringstream fields{line};
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+          timeout >> inode;
+      if (state == "0A" && local.ends_with(wanted)) // 0A: LISTEN
+        inodes.push_back(inode);
+    }
+  }
+  return inodes;
+}
+
+/// Whether process `pid` holds the socket listening on `port`: another
+/// test's node on a port that was free when this one's was picked answers
+/// /health/live too, while this node fails to bind and exits a moment later.
+bool listens_on(pid_t pid, std::uint16_t port) {
+  auto inodes = listening_inodes(port);
+  if (inodes.empty())
+    return false;
+  std::error_code ec;
+  for (const auto& fd : fs::directory_iterator{"/proc/" + std::to_string(pid) + "/fd", ec}) {
+    auto target = fs::read_symlink(fd.path(), ec).string();
+    for (const auto& inode : inodes)
+      if (target == "socket:[" + inode + "]")
+        return true;
+  }
+  return false;
+}
+
 } // namespace
 
 run_result run_comptoir(const std::vector<std::string>& args,
@@ -136,7 +177,7 @@ void server_process::start() {
       throw std::runtime_error("comptoir exited during start-up:\n" + output());
     }
     try {
-      if (get(port_, "/health/live").status == 200)
+      if (listens_on(pid_, port_) && get(port_, "/health/live").status == 200)
         return;
     } catch (const std::exception&) {
       // not listening yet
