@@ -184,7 +184,8 @@ TEST_CASE("a missing or unknown token is 401, on every protected route") {
 
 TEST_CASE("an unknown route is 404 and a wrong method is 405 with Allow") {
   check_problem(get_as_admin("/api/v1/nothing-here"), 404);
-  check_problem(get_as_admin("/"), 404);
+  check_problem(get_as_admin("/api"), 404);
+  check_problem(get_as_admin("/favicon.ico"), 404);
   http_call wrong;
   wrong.method = "DELETE";
   wrong.target = "/api/v1/stores";
