@@ -37,6 +37,7 @@ PACKAGES=(
     prometheus python3-yaml     # the monitoring kit's checks (promtool) and end-to-end test
     nginx-light                 # the local cluster's load balancer (deploy/cluster/nginx.sh)
     gnuplot-nox                 # the load-test kit's plots (deploy/loadtest/run.sh)
+    chromium                    # the web page's end-to-end tests (tests/web/run.sh)
 )
 # Node.js and npm run the OpenAPI linter (tests/openapi/lint.sh); Debian's
 # packages are installed only when no node/npm is on the PATH already.
@@ -145,6 +146,8 @@ run_tests() {
     # The OpenAPI lint (label "lint") must run here, not be skipped for want
     # of node/npm (tests/openapi/lint.sh).
     export COMPTOIR_LINT_REQUIRED=1
+    # Likewise the browser tests (label "browser", tests/web/run.sh).
+    export COMPTOIR_BROWSER_REQUIRED=1
     section "Tests: all (build/)"
     if ! ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"; then
         failed+=("all tests in build/")

@@ -62,6 +62,12 @@ export function table({testid, caption, columns, rows, empty = 'Nothing to show.
         h('table', {testid}, caption ? h('caption', {}, caption) : null, head, body));
 }
 
+/** Appends children to el like h() does: arrays flattened, null and false left out. */
+export function add(el, ...children) {
+    append(el, children);
+    return el;
+}
+
 /** Replaces the children of el. */
 export function replace(el, ...children) {
     el.replaceChildren();

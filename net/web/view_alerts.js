@@ -3,7 +3,7 @@
 
 import {get} from './api.js';
 import * as data from './data.js';
-import {h, table} from './dom.js';
+import {add, h, table} from './dom.js';
 import {format_time, plural} from './format.js';
 import {not_allowed} from './problem.js';
 import {can} from './roles.js';
@@ -23,7 +23,7 @@ export async function render_alerts(ctx) {
     const refilter = (name, value) => ctx.navigate(ctx.with_query({[name]: value}));
     const out = alerts.items.filter((a) => a.kind === 'out_of_stock').length;
 
-    ctx.el.append(
+    add(ctx.el, 
         h('h1', {}, 'Stock alerts'),
         h('p', {class: 'hint', testid: 'alerts-summary'},
             `${plural(alerts.items.length, 'open alert')}: ${out} out of stock, ${alerts.items.length - out} low on stock.`),

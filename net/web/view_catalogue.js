@@ -4,7 +4,7 @@
 
 import {get, request} from './api.js';
 import * as data from './data.js';
-import {h, replace} from './dom.js';
+import {add, h, replace} from './dom.js';
 import {cents_to_input, format_cents, parse_euros} from './format.js';
 import {field_label, problem_view} from './problem.js';
 import {can} from './roles.js';
@@ -70,7 +70,7 @@ export async function render_catalogue(ctx) {
         placeholder: 'e.g. syrup or GRO-001', autocomplete: 'off'});
     const category_select = h('select', {id: 'catalogue-category', name: 'category', testid: 'catalogue-category', value: category},
         h('option', {value: ''}, 'All categories'), categories.map((c) => h('option', {value: c}, c)));
-    ctx.el.append(
+    add(ctx.el, 
         h('h1', {}, 'Catalogue'),
         h('form', {class: 'filters', role: 'search', testid: 'catalogue-form', onsubmit: (event) => {
             event.preventDefault();

@@ -4,7 +4,7 @@
 import {get} from './api.js';
 import {bar_chart, line_chart} from './charts.js';
 import * as data from './data.js';
-import {h, replace, table} from './dom.js';
+import {add, h, replace, table} from './dom.js';
 import {add_days, format_cents, plural} from './format.js';
 import {not_allowed, problem_view} from './problem.js';
 import {can} from './roles.js';
@@ -18,7 +18,7 @@ export async function render_dashboard(ctx) {
     const out_total = dashboard.stores.reduce((sum, s) => sum + s.out_of_stock.length, 0);
     const weeks = dashboard.weekly_trend;
 
-    ctx.el.append(
+    add(ctx.el, 
         h('h1', {}, 'Dashboard'),
         h('div', {class: 'cards'},
             card('Revenue, last 8 weeks', format_cents(total), {testid: 'total-revenue', dataset: {cents: total}}),

@@ -4,7 +4,7 @@
 
 import {get, once_per_action} from './api.js';
 import * as data from './data.js';
-import {h, replace} from './dom.js';
+import {add, h, replace} from './dom.js';
 import {format_time, plural} from './format.js';
 import {problem_view} from './problem.js';
 import {can} from './roles.js';
@@ -92,7 +92,7 @@ export async function render_restock(ctx) {
         }
     }
 
-    ctx.el.append(
+    add(ctx.el, 
         h('h1', {}, 'Restock requests'),
         h('p', {class: 'hint'}, ctx.session.role === 'clerk'
             ? 'Your store\'s requests to the logistics centre. File a new one from your store\'s stock page.'

@@ -4,7 +4,7 @@
 
 import {get} from './api.js';
 import * as data from './data.js';
-import {h, replace, table} from './dom.js';
+import {add, h, replace, table} from './dom.js';
 import {add_days, format_cents, format_time, plural} from './format.js';
 import {not_allowed, problem_view} from './problem.js';
 import {can} from './roles.js';
@@ -73,7 +73,7 @@ export async function render_sales(ctx) {
     const from_input = h('input', {type: 'date', id: 'sales-from', value: from, testid: 'sales-from'});
     const to_input = h('input', {type: 'date', id: 'sales-to', value: to, testid: 'sales-to'});
 
-    ctx.el.append(
+    add(ctx.el, 
         h('h1', {}, `Sales: ${data.store_name(stores, store_id)}`),
         h('form', {class: 'filters', testid: 'sales-form', onsubmit: (event) => {
             event.preventDefault();
@@ -101,7 +101,7 @@ export async function render_sale(ctx) {
     const refunded = sale.returns.reduce((sum, r) => sum + r.refund_cents, 0);
     const price_of = new Map(sale.lines.map((l) => [l.product_id, l.unit_price_cents]));
 
-    ctx.el.append(
+    add(ctx.el, 
         h('p', {}, h('a', {href: `#/sales/${sale.store_id}`, testid: 'sale-back'}, `← Sales of ${data.store_name(stores, sale.store_id)}`)),
         h('h1', {}, 'Sale'),
         h('dl', {class: 'facts', testid: 'sale-detail', dataset: {saleId: sale.id, status: sale.status}},
@@ -123,7 +123,7 @@ export async function render_sale(ctx) {
                 h('td', {class: 'num'}, format_cents(l.quantity * l.unit_price_cents)))),
         }),
         h('h2', {}, `Returns (${sale.returns.length})`),
-        sale.returns.length === 0
+        h('div', {testid: 'sale-returns'}, sale.returns.length === 0
             ? h('p', {class: 'hint', testid: 'sale-no-returns'}, 'Nothing was returned.')
             : sale.returns.map((r) => h('section', {class: 'panel', testid: 'sale-return', dataset: {returnId: r.id, cents: r.refund_cents}},
                 h('h3', {}, h('time', {datetime: r.created_at}, format_time(r.created_at)), ` · refund ${format_cents(r.refund_cents)}`),
@@ -133,7 +133,7 @@ export async function render_sale(ctx) {
                         h('th', {scope: 'row'}, data.product_name(products, l.product_id)),
                         h('td', {class: 'num'}, String(l.quantity)),
                         h('td', {class: 'num'}, price_of.has(l.product_id) ? format_cents(l.quantity * price_of.get(l.product_id)) : '—'))),
-                }))),
+                })))),
         h('p', {class: 'hint'}, `${plural(sale.lines.length, 'line')}; returns are taken at the till (API), not on this page.`));
 }
 

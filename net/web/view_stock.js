@@ -5,7 +5,7 @@
 
 import {get, once_per_action} from './api.js';
 import * as data from './data.js';
-import {h, replace} from './dom.js';
+import {add, h, replace} from './dom.js';
 import {plural} from './format.js';
 import {problem_view} from './problem.js';
 import {can} from './roles.js';
@@ -131,7 +131,7 @@ export async function render_stock(ctx) {
         }
     }
 
-    ctx.el.append(
+    add(ctx.el, 
         h('h1', {}, `Stock: ${title}`),
         h('form', {class: 'filters', onsubmit: (e) => e.preventDefault()},
             h('label', {for: 'stock-location'}, 'Location', picker),
