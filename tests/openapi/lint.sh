@@ -49,29 +49,10 @@ if ! node -e '
 fi
 [[ -f $document ]] || { echo "openapi_lint: no such document: $document" >&2; exit 1; }
 
-installed_version() {
-    node -e 'try { console.log(require(process.argv[1]).version) } catch { }' \
-        "$prefix/node_modules/@redocly/cli/package.json"
-}
-
-# Install once, into a temporary directory moved into place when complete, so
-# that an interrupted install is never taken for a finished one.
-if [[ ! -x $redocly || $(installed_version) != "$REDOCLY_VERSION" ]]; then
-    echo "openapi_lint: installing @redocly/cli@$REDOCLY_VERSION into $prefix" >&2
-    mkdir -p -- "$cache"
-    staging=$(mktemp -d "$cache/.redocly-install.XXXXXX")
-    trap 'rm -rf -- "$staging"' EXIT
-    if ! npm install --prefix "$staging" --no-audit --no-fund --no-progress --save-exact \
-        "@redocly/cli@$REDOCLY_VERSION" >&2; then
-        echo "openapi_lint: FAILED: npm could not install @redocly/cli@$REDOCLY_VERSION" \
-            "(is the npm registry reachable?)" >&2
-        exit 1
-    fi
-    rm -rf -- "$prefix"
-    chmod 755 -- "$staging"
-    mv -T -- "$staging" "$prefix"
-    trap - EXIT
-fi
+# shellcheck source=tests/support/npm_install_once.sh
+source "$repo/tests/support/npm_install_once.sh"
+npm_install_once openapi_lint @redocly/cli "$REDOCLY_VERSION" "$prefix"
+[[ -x $redocly ]] || { echo "openapi_lint: FAILED: no $redocly after the install" >&2; exit 1; }
 
 # No usage data sent, no update notices.
 export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true REDOCLY_SUPPRESS_NOTIFICATIONS=true

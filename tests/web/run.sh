@@ -50,30 +50,10 @@ if [[ -z ${COMPTOIR_BINARY:-} || ! -x $COMPTOIR_BINARY ]]; then
     exit 1
 fi
 
-installed_version() {
-    node -e 'try { console.log(require(process.argv[1]).version) } catch { }' \
-        "$prefix/node_modules/playwright-core/package.json"
-}
-
-# Install once, into a temporary directory moved into place when complete, so
-# that an interrupted install is never taken for a finished one.
-if [[ $(installed_version) != "$PLAYWRIGHT_VERSION" ]]; then
-    echo "web_e2e: installing playwright-core@$PLAYWRIGHT_VERSION into $prefix" >&2
-    mkdir -p -- "$cache"
-    staging=$(mktemp -d "$cache/.playwright-core-install.XXXXXX")
-    trap 'rm -rf -- "$staging"' EXIT
-    # playwright-core has no install script and downloads no browser.
-    if ! npm install --prefix "$staging" --no-audit --no-fund --no-progress --save-exact \
-        "playwright-core@$PLAYWRIGHT_VERSION" >&2; then
-        echo "web_e2e: FAILED: npm could not install playwright-core@$PLAYWRIGHT_VERSION" \
-            "(is the npm registry reachable?)" >&2
-        exit 1
-    fi
-    rm -rf -- "$prefix"
-    chmod 755 -- "$staging"
-    mv -T -- "$staging" "$prefix"
-    trap - EXIT
-fi
+# playwright-core has no install script and downloads no browser.
+# shellcheck source=tests/support/npm_install_once.sh
+source "$here/../support/npm_install_once.sh"
+npm_install_once web_e2e playwright-core "$PLAYWRIGHT_VERSION" "$prefix"
 
 mkdir -p -- "$artifacts"
 artifacts=$(cd -- "$artifacts" && pwd -P)
