@@ -72,7 +72,11 @@ async function start_node() {
         exited.then((how) => { gone = how; });
         while (!ready && !gone && Date.now() < deadline) {
             try {
-                ready = (await fetch(`${url}/health/ready`)).ok;
+                // Our node's own line, not only an answer on the port: another
+                // test's node may have taken the port we found free, and ours
+                // then fails to bind.
+                ready = (await fetch(`${url}/health/ready`)).ok
+                    && fs.readFileSync(log_path, 'utf8').includes(`listening on ${url} `);
             } catch {
                 // not listening yet
             }
