@@ -47,6 +47,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -114,7 +115,8 @@ void build_harness() {
   state->api = std::make_unique<net::api>(state->frontend, caf::actor{},
                                           net::authenticator{net::demo_grants()},
                                           std::chrono::milliseconds{5'000},
-                                          domain::basket_limits{100, 10'000}, {},
+                                          domain::basket_limits{100, 10'000},
+                                          std::vector<std::string>{},
                                           std::make_shared<const net::web_assets>(
                                               net::web_assets::embedded()));
 }

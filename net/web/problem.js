@@ -17,7 +17,7 @@ const TITLES = {
 };
 
 const FIELD_NAMES = {
-    price_cents: 'Price',
+    price_cents: 'Price in cents',
     name: 'Name',
     category: 'Category',
     description: 'Description',

@@ -609,7 +609,7 @@ describe('managers\' web page', () => {
         const rejected = await api('demo-hq', 'PATCH', '/api/v1/products/10', {price_cents: 2_000_000_000});
         assert.equal(rejected.status, 422);
         const message = rejected.body.errors.find((e) => e.field === 'price_cents').message;
-        assert.equal(await price_error.textContent(), `Price: ${message}`);
+        assert.equal(await price_error.textContent(), `Price in cents: ${message}`);
         assert.equal(await page.getByTestId('product-price-input').getAttribute('aria-invalid'), 'true');
         const feedback = await page.getByTestId('product-form-feedback').textContent();
         assert.match(feedback, /Some values are not valid/);
