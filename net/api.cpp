@@ -57,6 +57,12 @@ bool prefers_json(std::string_view accept) {
          accept.find("text/html") == std::string_view::npos;
 }
 
+/// Whether an If-None-Match header names `etag` (or is `*`): the client's
+/// copy is current, and the answer is 304.
+bool client_has(std::string_view if_none_match, std::string_view etag) {
+  return if_none_match == "*" || (!etag.empty() && if_none_match.find(etag) != std::string_view::npos);
+}
+
 /// A file of the page, or 304 when the client has this version already.
 /// `no-cache`: the browser keeps it and asks again with If-None-Match each
 /// time, so a new page reaches every manager at their next load, at the cost
@@ -64,8 +70,7 @@ bool prefers_json(std::string_view accept) {
 response web_file(const web_asset& file, std::string_view if_none_match) {
   response answer;
   answer.content_type = file.content_type;
-  if (!if_none_match.empty() && (if_none_match == "*" ||
-                                 if_none_match.find(file.etag) != std::string_view::npos))
+  if (client_has(if_none_match, file.etag))
     answer.status = 304;
   else
     answer.body = file.body;
@@ -232,8 +237,7 @@ struct api::impl {
         [boot = boot_id, if_none_match = incoming.if_none_match](actors::rendered& view) {
           auto etag = "\"" + boot + "-" + std::to_string(view.version) + "\"";
           auto answer = json_ok(std::move(view.body));
-          if (if_none_match == etag || if_none_match == "*" ||
-              if_none_match.find(etag) != std::string::npos) {
+          if (client_has(if_none_match, etag)) {
             answer.status = 304;
             answer.body.clear();
           }
