@@ -19,7 +19,7 @@
 #include "persistence/session.hpp"
 #include "persistence/stock_repository.hpp"
 #include "persistence/write_transaction.hpp"
-#include "tests/support/test_database.hpp"
+#include "tests/support/demo_database.hpp"
 
 #include <caf/all.hpp>
 #include <doctest/doctest.h>
@@ -50,45 +50,9 @@ constexpr auto short_ttl = std::chrono::milliseconds{300ms};
 constexpr auto past_short_ttl = 500ms;
 constexpr auto lock_timeout = std::chrono::milliseconds{200ms};
 
-/// The demo chain, migrated, with 100 units of products 1-5 everywhere.
-struct cluster_database {
-  persistence::database_url url;
-  std::unique_ptr<soci::session> sql;
-  domain::uuid_v7_generator ids;
-  std::chrono::system_clock::time_point now =
-      std::chrono::sys_days{std::chrono::year{2026} / 3 / 2} + 9h;
-
-  cluster_database() {
-    const auto text = test::test_database_url();
-    test::reset_database(text);
-    url = persistence::parse_database_url(text).value();
-    REQUIRE(url.kind == dialect::postgresql);
-    sql = persistence::open_session(url);
-    persistence::migrate(*sql, url.kind);
-    persistence::load_demo_data(*sql, url.kind);
-    *sql << "UPDATE stock SET on_hand = 100 WHERE product_id <= 5";
-  }
-
-  /// Another connection, as another node or writer has.
-  std::unique_ptr<soci::session> connect() const { return persistence::open_session(url); }
-
-  long long count(const std::string& query) {
-    long long rows = 0;
-    *sql << query, soci::into(rows);
-    return rows;
-  }
-
-  long long on_hand(domain::location_id where, std::int64_t product) {
-    long long units = 0;
-    *sql << "SELECT on_hand FROM stock WHERE location_id = :location AND product_id = :product",
-        soci::use(where.value), soci::use(product), soci::into(units);
-    return units;
-  }
-
-  std::string tick() {
-    now += 1min;
-    return domain::format_timestamp(now);
-  }
+/// The demo chain on PostgreSQL, with sales and returns to write.
+struct cluster_database : test::demo_database {
+  cluster_database() { REQUIRE(url.kind == dialect::postgresql); }
 
   /// A sale of one unit of product 1, with an idempotency key.
   domain::sale_write sale(const std::string& key_name) {

@@ -12,7 +12,7 @@
 #include "persistence/restock_repository.hpp"
 #include "persistence/session.hpp"
 #include "persistence/stock_repository.hpp"
-#include "tests/support/test_database.hpp"
+#include "tests/support/demo_database.hpp"
 
 #include <doctest/doctest.h>
 #include <soci/soci.h>
@@ -30,29 +30,8 @@ namespace {
 
 constexpr domain::location_id warehouse{6};
 
-// The demo chain, migrated, with 100 units of products 1-5 everywhere.
-struct restock_database {
-  persistence::database_url url;
-  std::unique_ptr<soci::session> sql;
-  domain::uuid_v7_generator ids;
-  std::chrono::system_clock::time_point now =
-      std::chrono::sys_days{std::chrono::year{2026} / 3 / 2} + 9h;
-
-  restock_database() {
-    const auto text = test::test_database_url();
-    test::reset_database(text);
-    url = persistence::parse_database_url(text).value();
-    sql = persistence::open_session(url);
-    persistence::migrate(*sql, url.kind);
-    persistence::load_demo_data(*sql, url.kind);
-    *sql << "UPDATE stock SET on_hand = 100 WHERE product_id <= 5";
-  }
-
-  std::string tick() {
-    now += 1min;
-    return domain::format_timestamp(now);
-  }
-
+// The demo database, with restock requests and idempotency records to write.
+struct restock_database : test::demo_database {
   domain::restock_request request(domain::location_id store,
                                   const std::vector<std::pair<std::int64_t, std::int64_t>>& lines) {
     domain::restock_request request;
@@ -68,19 +47,6 @@ struct restock_database {
   domain::idempotency_record key(const std::string& scope, const std::string& name,
                                  const std::string& body) {
     return {scope, name, "fingerprint-of-" + name, 201, body, domain::format_timestamp(now)};
-  }
-
-  long long on_hand(domain::location_id where, std::int64_t product) {
-    long long units = 0;
-    *sql << "SELECT on_hand FROM stock WHERE location_id = :location AND product_id = :product",
-        soci::use(where.value), soci::use(product), soci::into(units);
-    return units;
-  }
-
-  long long count(const std::string& query) {
-    long long rows = 0;
-    *sql << query, soci::into(rows);
-    return rows;
   }
 };
 
