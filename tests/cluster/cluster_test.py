@@ -426,6 +426,20 @@ class Nginx:
 
 
 # -- the cluster's state in the database -------------------------------------------------
+def locations(db):
+    return [int(r[0]) for r in db.rows("SELECT id FROM locations ORDER BY id")]
+
+
+def owners(db):
+    """{location_id: (node_id or '', live bool, epoch)}, from the database."""
+    rows = db.rows(
+        "SELECT lo.location_id, COALESCE(cn.node_id, ''),"
+        " COALESCE(cn.expires_at > clock_timestamp(), false), lo.epoch"
+        " FROM location_owners lo LEFT JOIN cluster_nodes cn ON cn.incarnation = lo.owner"
+        " ORDER BY lo.location_id")
+    return {int(r[0]): (r[1], r[2] == "t", int(r[3])) for r in rows}
+
+
 class Cluster:
     def __init__(self, db, nodes, nginx):
         self.db = db
@@ -434,16 +448,10 @@ class Cluster:
         self.by_id = {n.id: n for n in nodes}
 
     def locations(self):
-        return [int(r[0]) for r in self.db.rows("SELECT id FROM locations ORDER BY id")]
+        return locations(self.db)
 
     def owners(self):
-        """{location_id: (node_id or '', live bool, epoch)}"""
-        rows = self.db.rows(
-            "SELECT lo.location_id, COALESCE(cn.node_id, ''),"
-            " COALESCE(cn.expires_at > clock_timestamp(), false), lo.epoch"
-            " FROM location_owners lo LEFT JOIN cluster_nodes cn ON cn.incarnation = lo.owner"
-            " ORDER BY lo.location_id")
-        return {int(r[0]): (r[1], r[2] == "t", int(r[3])) for r in rows}
+        return owners(self.db)
 
     def live_nodes(self):
         return {r[0] for r in self.db.rows(
@@ -455,6 +463,18 @@ class Cluster:
             if node_id in counts and live:
                 counts[node_id] += 1
         return counts
+
+    def wait_balanced(self, among=None, since=None, limit=15):
+        """(seconds from `since` (default now) until balanced(among), or None
+        after `limit` seconds; the last per-node counts)."""
+        since = since if since is not None else time.monotonic()
+        while True:
+            ok, _, counts = self.balanced(among)
+            if ok:
+                return time.monotonic() - since, counts
+            if time.monotonic() - since >= limit:
+                return None, counts
+            time.sleep(0.1)
 
     def balanced(self, among=None):
         """(ok, owners, counts): every location owned by a live node of `among`, counts within 1."""
@@ -855,11 +875,9 @@ def scenario_kill9(c):
         if victim is not None:
             victim.start()
             victim.wait_ready(60)
-            t = time.monotonic()
-            while not c.balanced()[0] and time.monotonic() - t < 15:
-                time.sleep(0.2)
-            say(f"  {victim.id} restarted and ready; even spread again after {time.monotonic() - t:.2f} s: "
-                f"{c.balanced()[2]}")
+            took, counts = c.wait_balanced()
+            say(f"  {victim.id} restarted and ready; even spread again after "
+                f"{'more than 15' if took is None else f'{took:.2f}'} s: {counts}")
             for s in STORES:
                 api = {i["product_id"]: i["on_hand"]
                        for i in get_json_settled(c.nginx.port, f"/api/v1/stores/{s}/stock")["items"]}
@@ -993,25 +1011,12 @@ def scenario_restart_rebalance(c):
             victim.proc.wait(10)
             raise CheckFailed(f"{victim.id} did not exit within 20 s of SIGTERM (killed); its log:\n{victim.tail(15)}")
         say(f"  SIGTERM {victim.id}: exited {victim.proc.returncode} after {time.monotonic() - t0:.2f} s")
-        moved = None
-        while time.monotonic() - t0 < 15:
-            ok, owners, counts = c.balanced([n.id for n in c.nodes if n is not victim])
-            if ok:
-                moved = time.monotonic() - t0
-                break
-            time.sleep(0.1)
+        moved, counts = c.wait_balanced([n.id for n in c.nodes if n is not victim], since=t0)
         check(moved is not None, f"the others do not own every location 15 s after {victim.id} stopped: {c.owners()}")
         say(f"  the two others own every location {moved:.2f} s after SIGTERM: {counts}")
         victim.start()
         victim.wait_ready(60)
-        t1 = time.monotonic()
-        rebalanced = None
-        while time.monotonic() - t1 < 15:
-            ok, owners, counts = c.balanced()
-            if ok:
-                rebalanced = time.monotonic() - t1
-                break
-            time.sleep(0.1)
+        rebalanced, counts = c.wait_balanced()
         check(rebalanced is not None, f"no even spread 15 s after {victim.id} restarted: {c.owners()}")
         say(f"  {victim.id} restarted; even spread {rebalanced:.2f} s after it was ready: {counts}")
         time.sleep(1)

@@ -132,16 +132,10 @@ class Ctx:
         self.notes = []            # observations reported at the end, not asserted
 
     def owners(self):
-        """{location_id: (node_id or '', live bool, epoch)}"""
-        rows = self.db.rows(
-            "SELECT lo.location_id, COALESCE(cn.node_id, ''),"
-            " COALESCE(cn.expires_at > clock_timestamp(), false), lo.epoch"
-            " FROM location_owners lo LEFT JOIN cluster_nodes cn ON cn.incarnation = lo.owner"
-            " ORDER BY lo.location_id")
-        return {int(r[0]): (r[1], r[2] == "t", int(r[3])) for r in rows}
+        return ct.owners(self.db)
 
     def locations(self):
-        return [int(r[0]) for r in self.db.rows("SELECT id FROM locations ORDER BY id")]
+        return ct.locations(self.db)
 
     def split(self):
         """(ok, owners, counts): every location owned by live n1/n2, 4/2 by weight."""
