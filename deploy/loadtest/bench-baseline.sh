@@ -89,11 +89,7 @@ cleanup_more() {
     stop_pid "$NGINX_PID" 10
 }
 
-# Another build may replace the binary while we run: use a private copy.
-cp "$BINARY" "$WORK/comptoir"
-COMPTOIR=$WORK/comptoir
-
-load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
+private_binary "$BINARY"
 
 # --- Comptoir ------------------------------------------------------------------
 PORT=$(free_port)

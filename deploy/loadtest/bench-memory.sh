@@ -100,13 +100,8 @@ fi
 # --- cleanup -----------------------------------------------------------------
 bench_workdir comptoir-bench-memory "*.db, *.toml, serve-*.log, generate.log, wrk-*.txt, metrics-*.txt"
 
-# Another build may replace the binary while we run: use a private copy.
-cp "$BINARY" "$WORK/comptoir"
-COMPTOIR=$WORK/comptoir
+private_binary "$BINARY"
 
-now_s() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
 # status_mb PID FIELD: a kB field of /proc/PID/status (VmRSS, VmHWM, RssAnon, RssFile) in MB.
 status_mb() { awk -v f="$2:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
 # metrics_mb URL NAME: process_resident_memory_bytes of URL/metrics in MB ($WORK/metrics-NAME.txt).

@@ -96,12 +96,8 @@ fi
 # --- cleanup -----------------------------------------------------------------
 bench_workdir comptoir-bench-reports "databases, comptoir-*.toml, serve-*.log, wrk-*.txt, report-*.json"
 
-# Another build may replace the binary while we run: use a private copy.
-cp "$BINARY" "$WORK/comptoir"
-COMPTOIR=$WORK/comptoir
+private_binary "$BINARY"
 
-now_s() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 rss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 

@@ -86,6 +86,19 @@ bench_workdir() {
 }
 
 
+# private_binary BINARY: COMPTOIR=$WORK/comptoir, a private copy of BINARY
+# (another build may replace it while the benchmark runs).
+private_binary() {
+    cp "$1" "$WORK/comptoir"
+    # shellcheck disable=SC2034  # the bench scripts run $COMPTOIR
+    COMPTOIR=$WORK/comptoir
+}
+
+now_s() { date +%s.%N; }
+# elapsed START END: seconds between two now_s, one decimal.
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
+
 # CPU seconds (user+system) of a pid.
 cpu_of() {
     local pid=$1 hz
