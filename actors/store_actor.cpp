@@ -121,6 +121,15 @@ void stop_serving(self_pointer self, const caf::error& reason) {
   self->quit(reason);
 }
 
+/// Once a batch (or the reload after a failed one) is settled: the next
+/// batch, or, when handing over, the end of the drain.
+void carry_on(self_pointer self) {
+  if (self->state.draining)
+    finish_draining(self);
+  else
+    flush(self);
+}
+
 std::optional<caf::error> refusal(const store_state& state) {
   return serving_refusal(state.draining, *state.lease, "store");
 }
@@ -252,10 +261,7 @@ void committed(self_pointer self, std::vector<pending_write>& writes,
   if (!moved.empty())
     notify_change(state);
   state.committing = false;
-  if (state.draining)
-    finish_draining(self);
-  else
-    flush(self);
+  carry_on(self);
 }
 
 void failed(self_pointer self, std::vector<pending_write>& writes, const caf::error& err) {
@@ -340,10 +346,7 @@ void resync_after_failure(self_pointer self) {
               state.queue.push_back(std::move(write));
             }
             state.committing = false;
-            if (state.draining)
-              finish_draining(self);
-            else
-              flush(self);
+            carry_on(self);
           },
           [self](caf::error& err) {
             spdlog::critical("store {}: cannot reload its stock after a failed commit: {}",

@@ -20,14 +20,18 @@ constexpr auto read_timeout = std::chrono::seconds{30};
 
 /// The store's owner, wherever it is served: 404 for no such store, 503
 /// while it is between owners.
-caf::expected<store_actor> store_owner(const directory& owners, domain::location_id store) {
+caf::expected<store_actor> store_owner(const directory& owners, const routes& served,
+                                       domain::location_id store) {
   if (!owners.stores.contains(store))
     return make_error(error_code::not_found);
-  auto routes = owners.routes->snapshot();
-  auto found = routes->stores.find(store);
-  if (found == routes->stores.end())
+  auto found = served.stores.find(store);
+  if (found == served.stores.end())
     return make_error(error_code::unavailable, "store between owners");
   return found->second;
+}
+
+caf::expected<store_actor> store_owner(const directory& owners, domain::location_id store) {
+  return store_owner(owners, *owners.routes->snapshot(), store);
 }
 
 caf::expected<warehouse_actor> warehouse_owner(const directory& owners) {
@@ -171,8 +175,9 @@ worker_actor::behavior_type worker(worker_actor::pointer self,
       [self, owners](alerts_atom) -> caf::result<rendered> {
         // Every store answers from memory; the reply waits for all of them.
         std::vector<store_actor> stores;
+        auto served = owners->routes->snapshot();
         for (auto id : owners->stores) {
-          auto owner = store_owner(*owners, id);
+          auto owner = store_owner(*owners, *served, id);
           if (!owner)
             return std::move(owner.error());
           stores.push_back(*owner);
