@@ -111,7 +111,7 @@ export async function get_all(path, query = {}) {
 }
 
 /** A fresh Idempotency-Key (a UUIDv4), also outside secure contexts. */
-export function new_idempotency_key() {
+function new_idempotency_key() {
     if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
     const bytes = crypto.getRandomValues(new Uint8Array(16));
     bytes[6] = (bytes[6] & 0x0f) | 0x40;

@@ -43,11 +43,6 @@ export function format_time(iso) {
     return Number.isNaN(date.getTime()) ? String(iso) : date_time.format(date);
 }
 
-/** A <time>-ready pair: the text and the machine value. */
-export function time_parts(iso) {
-    return {text: format_time(iso), datetime: iso};
-}
-
 /** "2026-03-01" + n days, in UTC, as "YYYY-MM-DD". */
 export function add_days(day, n) {
     const date = new Date(`${day}T00:00:00Z`);

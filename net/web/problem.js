@@ -39,7 +39,7 @@ export function not_allowed(what) {
     return {status: 403, title: 'Not allowed', detail: `Your role may not see ${what}.`, errors: [], lines: []};
 }
 
-export function problem_title(error) {
+function problem_title(error) {
     if (error.network) return 'Cannot reach the server';
     if (TITLES[error.status]) return TITLES[error.status];
     if (error.status >= 500) return 'The server failed';
@@ -47,7 +47,7 @@ export function problem_title(error) {
 }
 
 /** What to do about it, when there is something to do. */
-export function problem_advice(error) {
+function problem_advice(error) {
     if (error.network) return 'Check the network connection and that the Comptoir node is running, then retry.';
     if (error.status === 503) {
         const seconds = Number.parseInt(error.retry_after ?? '', 10);
@@ -57,11 +57,6 @@ export function problem_advice(error) {
     }
     if (error.status >= 500) return 'Please retry; if it goes on, give the request id to the operators.';
     return '';
-}
-
-/** One line of text for notices and logs. */
-export function problem_text(error) {
-    return [problem_title(error), error.detail, problem_advice(error)].filter(Boolean).join(' — ');
 }
 
 /**

@@ -14,7 +14,7 @@ const send = once_per_action();
 const MAX_QUANTITY = 10000;
 
 /** The API's rule (StockItem.reorder_point): below it, the product is low. */
-export function is_below_reorder(item) {
+function is_below_reorder(item) {
     return item.on_hand < item.reorder_point;
 }
 
