@@ -87,7 +87,9 @@ node start_node(caf::actor_system& sys, const node_settings& settings,
   running.actors.push_back(readers);
   owners->readers = caf::actor_cast<database_actor>(readers);
 
-  location_spawner spawn_location = [&sys, settings, link, routes, lease, busy_writers](
+  auto board = std::make_shared<stock_board>(store_ids, lease);
+  running.stock = board;
+  location_spawner spawn_location = [&sys, settings, link, routes, lease, busy_writers, board](
                                         const domain::location& where,
                                         std::optional<persistence::write_fence> fence) {
     local_location spawned;
@@ -95,7 +97,7 @@ node start_node(caf::actor_system& sys, const node_settings& settings,
         sys.spawn<caf::detached>(database, settings.database, busy_writers, std::move(fence));
     if (where.kind == domain::location_kind::store)
       spawned.owner = caf::actor_cast<caf::actor>(
-          sys.spawn(store, spawned.writer, where, settings.store, lease, link));
+          sys.spawn(store, spawned.writer, where, settings.store, lease, link, board));
     else
       spawned.owner = caf::actor_cast<caf::actor>(
           sys.spawn(warehouse, spawned.writer, where, routes, lease, settings.warehouse, link));

@@ -5,6 +5,7 @@
 #include "actors/hq_actor.hpp"
 #include "actors/metrics_actor.hpp"
 #include "actors/protocol.hpp"
+#include "actors/stock_board.hpp"
 #include "actors/store_actor.hpp"
 #include "actors/warehouse_actor.hpp"
 #include "domain/location.hpp"
@@ -29,6 +30,8 @@ struct node {
   worker_actor workers;
   /// Accepts `api_call`s from the HTTP layer.
   caf::actor frontend;
+  /// The stock views the store actors of this node publish for the HTTP layer.
+  std::shared_ptr<const stock_board> stock;
   /// Answers `(get_atom, metrics_atom)` with the Prometheus text exposition.
   metrics_actor metrics;
   /// Null on a single node. Publish it on the cluster port.

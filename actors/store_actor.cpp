@@ -113,10 +113,21 @@ void finish_draining(self_pointer self) {
     promise.deliver(true);
 }
 
+/// Stops publishing its stock view: reads go to the store (which refuses them
+/// while handing over), and the next owner on this node publishes its own.
+void withdraw_view(store_state& state) {
+  if (!state.published)
+    return;
+  state.ledger.mirror_version(nullptr);
+  state.published->withdraw();
+  state.published = nullptr;
+}
+
 /// Refuses everything from now on and quits: the store lost its ownership.
 void stop_serving(self_pointer self, const caf::error& reason) {
   auto& state = self->state;
   state.draining = true;
+  withdraw_view(state);
   finish_draining(self);
   self->quit(reason);
 }
@@ -333,7 +344,7 @@ void resync_after_failure(self_pointer self) {
       .then(
           [self](std::vector<domain::stock_item>& items) {
             auto& state = self->state;
-            state.ledger = domain::stock_ledger{std::move(items)};
+            state.ledger.reload(std::move(items));
             // Writes accepted meanwhile reserve again, from the true stock.
             std::deque<pending_write> accepted;
             std::swap(accepted, state.queue);
@@ -480,6 +491,8 @@ void report(self_pointer self) {
   stats.store = state.where.id;
   stats.mailbox = self->mailbox().size();
   stats.stock_view = stock_view_delta(state.rendered_stock, state.flushed_view);
+  if (state.published)
+    stats.stock_view.hits += state.published->take_hits();
   stats.open_alerts = {{domain::alert_kind::low_stock, 0}, {domain::alert_kind::out_of_stock, 0}};
   for (const auto& [key, alert] : state.alerts)
     ++stats.open_alerts[key.second];
@@ -491,13 +504,24 @@ void report(self_pointer self) {
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self, database_actor db,
                                  domain::location where, store_settings settings,
                                  std::shared_ptr<const ownership_lease> lease,
-                                 metrics_link metrics) {
+                                 metrics_link metrics, std::shared_ptr<stock_board> board) {
   auto& state = self->state;
   state.where = std::move(where);
   state.db = db;
   state.settings = settings;
   state.lease = std::move(lease);
   state.metrics = std::move(metrics);
+  if (board) {
+    // A view left by an earlier owner on this node is not this one's.
+    state.published = board->find(state.where.id);
+    if (state.published)
+      state.published->withdraw();
+    // However this actor ends, reads stop taking its view.
+    self->attach_functor([board, id = state.where.id] {
+      if (auto* slot = board->find(id))
+        slot->withdraw();
+    });
+  }
   auto fail_start = [self](const caf::error& err) {
     spdlog::error("store {}: cannot load its state: {}", self->state.where.id.value,
                   to_string(err));
@@ -514,7 +538,9 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
             auto& state = self->state;
             for (std::size_t i = 0; i < items.size(); ++i)
               state.prices.emplace(items[i].product, prices[i]);
-            state.ledger = domain::stock_ledger{std::move(items)};
+            state.ledger.reload(std::move(items));
+            if (state.published)
+              state.ledger.mirror_version(&state.published->version());
             self->request(state.db, caf::infinite, load_atom_v, keys_atom_v,
                           std::vector<std::string>{scope_of(state, true), scope_of(state, false)},
                           since)
@@ -555,7 +581,13 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
         auto& state = self->state;
         if (auto refused = refusal(state))
           return std::move(*refused);
-        return read_stock(state.rendered_stock, state.where, state.ledger, below_reorder_only);
+        if (below_reorder_only)
+          return read_stock(state.rendered_stock, state.where, state.ledger, true);
+        const auto& view = state.rendered_stock.of(state.where, state.ledger);
+        // The next reads of this version are answered without this actor.
+        if (state.published)
+          state.published->publish(view);
+        return rendered{view->body, view->version};
       },
       [self](fulfil_atom, const std::string& id,
              const std::vector<domain::basket_line>& lines) -> caf::result<bool> {
@@ -609,6 +641,7 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       [self](drain_atom) -> caf::result<bool> {
         auto& state = self->state;
         state.draining = true;
+        withdraw_view(state);
         auto promise = self->make_response_promise<bool>();
         state.drained.push_back(promise);
         finish_draining(self);

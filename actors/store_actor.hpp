@@ -62,6 +62,9 @@ struct store_state {
   domain::stock_ledger ledger;
   std::unordered_map<domain::product_id, std::int64_t> prices;
   stock_view rendered_stock;
+  /// Where its stock view is published for reads on the HTTP threads; null
+  /// without a board, and from the start of a hand-over on.
+  stock_board::slot* published = nullptr;
   domain::uuid_v7_generator ids;
 
   std::deque<pending_write> queue;
@@ -101,10 +104,11 @@ struct store_state {
 
 /// Loads the store's stock, prices and recent keys through `db` before it
 /// serves anything, and serves while `lease` holds. Sends its stats to
-/// `metrics` every flush interval.
+/// `metrics` every flush interval. Publishes its stock view on `board`
+/// (null: none), which must outlive it.
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self, database_actor db,
                                  domain::location where, store_settings settings,
                                  std::shared_ptr<const ownership_lease> lease,
-                                 metrics_link metrics);
+                                 metrics_link metrics, std::shared_ptr<stock_board> board);
 
 } // namespace comptoir::actors

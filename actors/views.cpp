@@ -144,16 +144,18 @@ std::string render_field_problems(const std::vector<domain::field_problem>& prob
 
 namespace comptoir::actors {
 
-const std::string& stock_view::of(const domain::location& where,
-                                  const domain::stock_ledger& ledger) {
-  if (version_ == ledger.version()) {
+const std::shared_ptr<const stock_snapshot>& stock_view::of(const domain::location& where,
+                                                            const domain::stock_ledger& ledger) {
+  if (current_ && current_->version == ledger.version()) {
     ++hits_;
-    return body_;
+    return current_;
   }
   ++misses_;
-  body_ = render_stock(where, ledger, false);
-  version_ = ledger.version();
-  return body_;
+  // Dropped first: the old rendering and the new one are not both held.
+  current_.reset();
+  current_ = std::make_shared<const stock_snapshot>(
+      stock_snapshot{render_stock(where, ledger, false), ledger.version()});
+  return current_;
 }
 
 } // namespace comptoir::actors
@@ -274,7 +276,7 @@ rendered read_stock(stock_view& cache, const domain::location& where,
                     const domain::stock_ledger& ledger, bool below_reorder_only) {
   if (below_reorder_only)
     return rendered{render_stock(where, ledger, true), ledger.version()};
-  return rendered{cache.of(where, ledger), ledger.version()};
+  return rendered{cache.of(where, ledger)->body, ledger.version()};
 }
 
 } // namespace comptoir::actors

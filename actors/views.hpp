@@ -2,6 +2,7 @@
 // JSON renderings of the state actors own, cached by the owners and sent as is.
 
 #include "actors/protocol.hpp"
+#include "actors/stock_board.hpp"
 #include "domain/basket.hpp"
 #include "domain/location.hpp"
 #include "domain/product.hpp"
@@ -59,10 +60,12 @@ class stock_view;
 rendered read_stock(stock_view& cache, const domain::location& where,
                     const domain::stock_ledger& ledger, bool below_reorder_only);
 
-/// A location's rendered stock, rendered again only when the ledger's version moves.
+/// A location's rendered stock, rendered again only when the ledger's version
+/// moves. A store publishes the same rendering on its stock board.
 class stock_view {
 public:
-  const std::string& of(const domain::location& where, const domain::stock_ledger& ledger);
+  const std::shared_ptr<const stock_snapshot>& of(const domain::location& where,
+                                                  const domain::stock_ledger& ledger);
 
   /// Reads served from the rendered JSON, and reads that rendered it again
   /// because the stock had changed (the metrics issue exposes them).
@@ -70,8 +73,7 @@ public:
   std::uint64_t misses() const noexcept { return misses_; }
 
 private:
-  std::string body_;
-  std::uint64_t version_ = 0;
+  std::shared_ptr<const stock_snapshot> current_;
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;
 };

@@ -290,7 +290,8 @@ int serve(const config::settings& settings, const persistence::database_url& url
                    settings.actors.request_timeout,
                    {settings.sales.max_lines, settings.sales.max_quantity},
                    settings.http.cors_origins,
-                   std::move(web)};
+                   std::move(web),
+                   running.stock};
   net::server_settings listen;
   listen.address = settings.http.address;
   listen.port = settings.http.port;

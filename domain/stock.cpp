@@ -10,6 +10,25 @@ stock_ledger::stock_ledger(std::vector<stock_item> items)
   std::ranges::sort(items_, {}, &stock_item::product);
 }
 
+void stock_ledger::bump() {
+  ++version_;
+  if (mirror_)
+    mirror_->store(version_);
+}
+
+void stock_ledger::reload(std::vector<stock_item> items) {
+  items_ = std::move(items);
+  std::ranges::sort(items_, {}, &stock_item::product);
+  reserved_.assign(items_.size(), 0);
+  bump();
+}
+
+void stock_ledger::mirror_version(std::atomic<std::uint64_t>* mirror) {
+  mirror_ = mirror;
+  if (mirror_)
+    mirror_->store(version_);
+}
+
 bool stock_ledger::holds(product_id product) const noexcept {
   return std::ranges::binary_search(items_, product, {}, &stock_item::product);
 }
@@ -46,7 +65,7 @@ void stock_ledger::commit_sale(const std::vector<basket_line>& lines) {
     reserved_[i] -= line.quantity;
     items_[i].on_hand -= line.quantity;
   }
-  ++version_;
+  bump();
 }
 
 std::vector<field_problem> lines_not_held(const stock_ledger& ledger,
@@ -66,18 +85,18 @@ void stock_ledger::add_product(product_id product) {
   auto at = it - items_.begin();
   items_.insert(it, stock_item{product, 0, 0});
   reserved_.insert(reserved_.begin() + at, 0);
-  ++version_;
+  bump();
 }
 
 void stock_ledger::set_reorder_point(product_id product, std::int64_t reorder_point) {
   items_[index_of(product)].reorder_point = reorder_point;
-  ++version_;
+  bump();
 }
 
 void stock_ledger::commit_return(const std::vector<basket_line>& lines) {
   for (const auto& line : lines)
     items_[index_of(line.product)].on_hand += line.quantity;
-  ++version_;
+  bump();
 }
 
 } // namespace comptoir::domain

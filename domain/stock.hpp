@@ -6,6 +6,7 @@
 #include "domain/ids.hpp"
 #include "domain/sale.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -51,15 +52,25 @@ public:
   void add_product(product_id product);
   /// Sets a product's reorder point (the product must be held).
   void set_reorder_point(product_id product, std::int64_t reorder_point);
+  /// Replaces the items with the database's (at start, or after a failed
+  /// commit) and drops every reservation. The version goes on from the old
+  /// one: a view or an ETag of the old items never matches the new ones.
+  void reload(std::vector<stock_item> items);
+  /// From now on, every new version is also stored in `*mirror` (null:
+  /// nowhere), for threads that serve a view rendered at some version only
+  /// while the ledger is still at it.
+  void mirror_version(std::atomic<std::uint64_t>* mirror);
   /// The item of a held product.
   const stock_item& item(product_id product) const { return items_[index_of(product)]; }
 
 private:
   std::size_t index_of(product_id product) const;
+  void bump();
 
   std::vector<stock_item> items_;
   std::vector<std::int64_t> reserved_;
   std::uint64_t version_ = 1;
+  std::atomic<std::uint64_t>* mirror_ = nullptr;
 };
 
 /// The lines of `lines` whose product `ledger` does not hold, as

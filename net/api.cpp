@@ -2,6 +2,7 @@
 
 #include "actors/errors.hpp"
 #include "actors/frontend_actor.hpp"
+#include "actors/stock_board.hpp"
 #include "domain/cursor.hpp"
 #include "domain/parse.hpp"
 #include "domain/restock.hpp"
@@ -184,6 +185,7 @@ struct api::impl {
   cors_policy cors;
   caf::actor metrics;
   std::shared_ptr<const web_assets> web;
+  std::shared_ptr<const actors::stock_board> stock;
   router routes = router::comptoir_routes();
   /// Makes ETags differ across restarts, when versions start again.
   std::string boot_id = std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() ^
@@ -235,16 +237,21 @@ struct api::impl {
     ask<actors::rendered>(
         std::move(reply), incoming.request_id, std::move(not_found_detail),
         [boot = boot_id, if_none_match = incoming.if_none_match](actors::rendered& view) {
-          auto etag = "\"" + boot + "-" + std::to_string(view.version) + "\"";
-          auto answer = json_ok(std::move(view.body));
-          if (client_has(if_none_match, etag)) {
-            answer.status = 304;
-            answer.body.clear();
-          }
-          answer.headers.emplace_back("ETag", std::move(etag));
-          return answer;
+          return versioned(boot, if_none_match, std::move(view.body), view.version);
         },
         xs...);
+  }
+
+  /// A read of versioned state: 200 with its ETag, or 304 when the client has it.
+  static response versioned(const std::string& boot, const std::string& if_none_match,
+                            std::string body, std::uint64_t version) {
+    auto etag = "\"" + boot + "-" + std::to_string(version) + "\"";
+    bool unchanged = client_has(if_none_match, etag);
+    auto answer = json_ok(unchanged ? std::string{} : std::move(body));
+    if (unchanged)
+      answer.status = 304;
+    answer.headers.emplace_back("ETag", std::move(etag));
+    return answer;
   }
 
   /// Like ask_rendered, for writes that answer 201.
@@ -486,6 +493,9 @@ void api::impl::handle(request& incoming, responder& reply, request_labels& labe
     if (matched.id == route_id::warehouse_stock)
       return ask_cached(std::move(reply), incoming, "", caf::get_atom_v, actors::warehouse_atom_v,
                         below_reorder_only);
+    if (!below_reorder_only && stock)
+      if (auto view = stock->read(domain::location_id{*path_id}))
+        return reply(versioned(boot_id, incoming.if_none_match, view->body, view->version));
     return ask_cached(std::move(reply), incoming,
                       "There is no store " + std::to_string(*path_id) + ".", caf::get_atom_v,
                       actors::stock_atom_v, domain::location_id{*path_id}, below_reorder_only);
@@ -612,10 +622,11 @@ void api::impl::handle(request& incoming, responder& reply, request_labels& labe
 
 api::api(const caf::actor& frontend, const caf::actor& metrics, authenticator tokens,
          std::chrono::milliseconds timeout, domain::basket_limits limits,
-         std::vector<std::string> cors_origins, std::shared_ptr<const web_assets> web)
-    : impl_(std::make_shared<impl>(impl{frontend, std::move(tokens), timeout,
-                                        limits, cors_policy{std::move(cors_origins)},
-                                        metrics, std::move(web)})) {}
+         std::vector<std::string> cors_origins, std::shared_ptr<const web_assets> web,
+         std::shared_ptr<const actors::stock_board> stock)
+    : impl_(std::make_shared<impl>(impl{frontend, std::move(tokens), timeout, limits,
+                                        cors_policy{std::move(cors_origins)}, metrics,
+                                        std::move(web), std::move(stock)})) {}
 
 api::~api() = default;
 

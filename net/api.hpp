@@ -16,6 +16,10 @@ namespace caf {
 class actor;
 }
 
+namespace comptoir::actors {
+class stock_board;
+}
+
 namespace comptoir::net {
 
 class api {
@@ -24,11 +28,14 @@ public:
   /// bounds every request to the actors; pages of `cors_origins` may call the
   /// API from a browser; `metrics` answers `(get_atom, metrics_atom)` for
   /// /metrics (an invalid handle: /metrics is 503); `web` is the managers'
-  /// page, served at / and /ui/{file} (null: no page, / is the JSON index).
+  /// page, served at / and /ui/{file} (null: no page, / is the JSON index);
+  /// `stock` holds the stock views the node's store actors publish, read
+  /// here without asking them (null: every read asks).
   api(const caf::actor& frontend, const caf::actor& metrics, authenticator tokens,
       std::chrono::milliseconds timeout, domain::basket_limits limits,
       std::vector<std::string> cors_origins = {},
-      std::shared_ptr<const web_assets> web = nullptr);
+      std::shared_ptr<const web_assets> web = nullptr,
+      std::shared_ptr<const actors::stock_board> stock = nullptr);
   ~api();
 
   /// Answers `incoming` through `reply`, now or later, from any thread.

@@ -10,6 +10,7 @@
 #   --runs N            Comptoir/nginx pairs, alternating (default 3)
 #   --warmup S          a warm-up wrk run against each before the runs (default 2; 0: none)
 #   --access-log on|off the node's [log] access (default on, as shipped)
+#   --io-threads N      the node's [http] io_threads (default: as shipped, 1)
 #   --perf S            after the runs, one more Comptoir run during which
 #                       `perf record -F 999 -g -p PID -- sleep S` samples the
 #                       node; prints the head of `perf report --no-children`
@@ -44,6 +45,7 @@ CONNECTIONS=64
 RUNS=3
 WARMUP=2
 ACCESS_LOG=on
+IO_THREADS=
 PERF_S=0
 BINARY=$REPO_ROOT/build/app/comptoir
 KEEP=0
@@ -66,6 +68,7 @@ while (( $# > 0 )); do
         --runs) positive "$opt" "$val"; RUNS=$val ;;
         --warmup) val=${val%s}; positive "$opt" "$val" 0; WARMUP=$val ;;
         --access-log) [[ "$val" =~ ^(on|off)$ ]] || die "--access-log: on or off, got '$val'"; ACCESS_LOG=$val ;;
+        --io-threads) positive "$opt" "$val"; IO_THREADS=$val ;;
         --perf) val=${val%s}; positive "$opt" "$val" 0; PERF_S=$val ;;
         --binary) BINARY=$val ;;
         *) usage >&2; exit 2 ;;
@@ -98,6 +101,7 @@ PORT=$(free_port)
     echo "# its own port and database, and demo mode (off unless a file turns it on)."
     echo "[http]"
     echo "port = $PORT"
+    [[ -n $IO_THREADS ]] && echo "io_threads = $IO_THREADS"
     echo
     echo "[database]"
     echo "url = \"sqlite://$WORK/comptoir.db\""
@@ -291,7 +295,7 @@ cat <<EOF
 machine      $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1); wrk, Comptoir and nginx share them
 request      GET $STOCK_PATH, $AUTH
              body $BODY_BYTES bytes; headers: Comptoir $C_HEADER_BYTES bytes, nginx $N_HEADER_BYTES bytes
-comptoir     $("$COMPTOIR" --version 2>/dev/null | head -n 1), shipped defaults, SQLite demo chain, access log $ACCESS_LOG$([[ $ACCESS_LOG == on ]] && echo " (to a file)")
+comptoir     $("$COMPTOIR" --version 2>/dev/null | head -n 1), shipped defaults$([[ -n $IO_THREADS ]] && echo " but io_threads $IO_THREADS"), SQLite demo chain, access log $ACCESS_LOG$([[ $ACCESS_LOG == on ]] && echo " (to a file)")
 nginx        $("$NGINX" -v 2>&1 | sed 's/^.*version: //'), worker_processes auto ($(grep -c '' <(pgrep -P "$NGINX_PID" || true)) workers), access_log off, keepalive_requests 100000, return 200
 wrk          wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency -H '$AUTH', $RUNS pairs alternating$( (( WARMUP > 0 )) && echo ", after a ${WARMUP}s warm-up each")
 

@@ -127,6 +127,59 @@ TEST_CASE_FIXTURE(node_fixture, "a store's stock read through the pool equals th
   }
 }
 
+TEST_CASE_FIXTURE(node_fixture,
+                  "a store publishes its stock view, current until the next change of its stock") {
+  const domain::location_id store{1};
+  auto& board = *running.stock;
+  // Nothing is published before the store has rendered its stock once.
+  CHECK(board.read(store) == nullptr);
+  auto stock = ask(caf::get_atom_v, actors::stock_atom_v, store, false);
+  REQUIRE(stock);
+  auto published = board.read(store);
+  REQUIRE(published != nullptr);
+  CHECK(published->body == stock->body);
+  CHECK(published->version == stock->version);
+  // Only stores of the chain, and only the full list: not the logistics centre.
+  CHECK(board.read(domain::location_id{99}) == nullptr);
+  for (const auto& where : locations)
+    CHECK((board.find(where.id) != nullptr) == (where.kind == domain::location_kind::store));
+
+  // A committed sale makes it stale before the sale is answered.
+  auto product = json::parse(stock->body).at("items").at(0).at("product_id").as_int64();
+  REQUIRE(ask(actors::sell_atom_v,
+              actors::sale_request{store, {{domain::product_id{product}, 1}}, "", ""}));
+  CHECK(board.read(store) == nullptr);
+  // The next read through the store renders and publishes the new stock.
+  auto after = ask(caf::get_atom_v, actors::stock_atom_v, store, false);
+  REQUIRE(after);
+  CHECK(after->version > stock->version);
+  published = board.read(store);
+  REQUIRE(published != nullptr);
+  CHECK(published->version == after->version);
+  CHECK(published->body == after->body);
+  // A list below the reorder points is rendered for its reader, never published.
+  REQUIRE(ask(caf::get_atom_v, actors::stock_atom_v, store, true));
+  CHECK(board.read(store)->body == after->body);
+}
+
+TEST_CASE("a published stock view is not read once the node's lease has lapsed") {
+  auto lease = std::make_shared<actors::ownership_lease>();
+  actors::stock_board board{{domain::location_id{1}}, lease};
+  auto* slot = board.find(domain::location_id{1});
+  REQUIRE(slot != nullptr);
+  slot->version() = 7;
+  slot->publish(std::make_shared<const actors::stock_snapshot>(actors::stock_snapshot{"{}", 7}));
+  REQUIRE(board.read(domain::location_id{1}) != nullptr);
+  lease->revoke();
+  CHECK(board.read(domain::location_id{1}) == nullptr);
+  lease->extend_until(actors::ownership_lease::clock::now() + std::chrono::minutes{1});
+  CHECK(board.read(domain::location_id{1}) != nullptr);
+  CHECK(slot->take_hits() == 2);
+  slot->withdraw();
+  CHECK(board.read(domain::location_id{1}) == nullptr);
+  CHECK(slot->take_hits() == 0);
+}
+
 TEST_CASE_FIXTURE(node_fixture, "the logistics centre is not a store") {
   auto warehouse =
       std::ranges::find(locations, domain::location_kind::warehouse, &domain::location::kind);

@@ -178,6 +178,41 @@ TEST_CASE("a committed sale lowers on hand and bumps the version; a return raise
   CHECK(ledger.reserve({{product_id{1}, 7}}).empty());
 }
 
+TEST_CASE("a reload replaces the items, drops reservations and never goes back in version") {
+  stock_ledger ledger{{{product_id{1}, 10, 3}}};
+  REQUIRE(ledger.reserve({{product_id{1}, 10}}).empty());
+  ledger.commit_sale({{product_id{1}, 2}});
+  auto before = ledger.version();
+  ledger.reload({{product_id{2}, 4, 0}, {product_id{1}, 9, 3}});
+  // A view rendered before the reload is never taken for the new items.
+  CHECK(ledger.version() > before);
+  CHECK(ledger.items()[0].product == product_id{1}); // sorted by product
+  CHECK(ledger.items()[0].on_hand == 9);
+  CHECK(ledger.reserve({{product_id{1}, 9}}).empty()); // nothing reserved any more
+}
+
+TEST_CASE("a mirrored version follows every change, and stops when detached") {
+  stock_ledger ledger{{{product_id{1}, 10, 3}}};
+  std::atomic<std::uint64_t> mirror{0};
+  ledger.mirror_version(&mirror);
+  CHECK(mirror == ledger.version());
+  REQUIRE(ledger.reserve({{product_id{1}, 4}}).empty());
+  CHECK(mirror == ledger.version()); // a reservation is no change of the stock shown
+  ledger.commit_sale({{product_id{1}, 4}});
+  CHECK(mirror == ledger.version());
+  ledger.commit_return({{product_id{1}, 1}});
+  ledger.add_product(product_id{2});
+  ledger.set_reorder_point(product_id{2}, 5);
+  CHECK(mirror == ledger.version());
+  ledger.reload({{product_id{1}, 3, 0}});
+  CHECK(mirror == ledger.version());
+  ledger.mirror_version(nullptr);
+  auto last = mirror.load();
+  ledger.commit_return({{product_id{1}, 1}});
+  CHECK(mirror == last);
+  CHECK(ledger.version() > last);
+}
+
 TEST_CASE("a ledger knows which products it holds") {
   stock_ledger ledger{{{product_id{4}, 1, 0}}};
   CHECK(ledger.holds(product_id{4}));
