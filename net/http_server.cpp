@@ -13,10 +13,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <cstdio>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -34,6 +35,35 @@ using tcp = asio::ip::tcp;
 namespace {
 
 class session;
+
+/// The access log's sink: its lines gather in memory and reach stderr in one
+/// write when 64 KiB have gathered and on every flush (each second, at stop,
+/// and at once for a warning or an error), not one write(2) per request.
+class buffered_stderr_sink final : public spdlog::sinks::base_sink<std::mutex> {
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    pending_.append(line.data(), line.size());
+    if (pending_.size() >= flush_size)
+      flush_();
+  }
+
+  void flush_() override {
+    if (pending_.empty())
+      return;
+    std::fwrite(pending_.data(), 1, pending_.size(), stderr);
+    std::fflush(stderr);
+    pending_.clear();
+  }
+
+private:
+  static constexpr std::size_t flush_size = 64 * 1024;
+  std::string pending_;
+};
+
+/// How long an access log line may wait in the sink's buffer.
+constexpr std::chrono::seconds access_log_flush_interval{1};
 
 /// What the listener and all its sessions share.
 struct server_state {
@@ -409,6 +439,18 @@ struct http_server::impl {
 
   /// Paces accepting again after the process ran out of file descriptors.
   asio::steady_timer accept_pause{acceptor.get_executor()};
+  /// Writes out the access log's buffered lines every second.
+  asio::steady_timer log_flush{acceptor.get_executor()};
+
+  void flush_log_every_second() {
+    log_flush.expires_after(access_log_flush_interval);
+    log_flush.async_wait([this](beast::error_code ec) {
+      if (ec)
+        return;
+      state->access_log->flush();
+      flush_log_every_second();
+    });
+  }
 
   void do_accept() {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
@@ -446,10 +488,11 @@ http_server::http_server(const server_settings& settings, request_handler handle
   state.settings = settings;
   // The access log's lines are JSON objects of their own: a logger with its
   // own sink (stderr, like the default one), so that its pattern is bare.
-  state.access_log = std::make_shared<spdlog::logger>(
-      "access", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  state.access_log =
+      std::make_shared<spdlog::logger>("access", std::make_shared<buffered_stderr_sink>());
   state.access_log->set_pattern("%v");
   state.access_log->set_level(spdlog::get_level());
+  state.access_log->flush_on(spdlog::level::warn);
   state.handler = std::move(handler);
   std::random_device seed;
   char prefix[10];
@@ -482,7 +525,10 @@ http_server::~http_server() {
 }
 
 void http_server::start() {
-  asio::dispatch(impl_->acceptor.get_executor(), [this] { impl_->do_accept(); });
+  asio::dispatch(impl_->acceptor.get_executor(), [this] {
+    impl_->do_accept();
+    impl_->flush_log_every_second();
+  });
   for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->state->settings.io_threads); ++i)
     impl_->threads.emplace_back([this] { impl_->io.run(); });
 }
@@ -494,6 +540,7 @@ void http_server::stop(std::chrono::milliseconds grace) {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
     impl_->accept_pause.cancel();
+    impl_->log_flush.cancel();
   });
   std::vector<std::shared_ptr<session>> open;
   {
@@ -514,6 +561,7 @@ void http_server::stop(std::chrono::milliseconds grace) {
   for (auto& t : impl_->threads)
     t.join();
   impl_->threads.clear();
+  state.access_log->flush();
 }
 
 } // namespace comptoir::net

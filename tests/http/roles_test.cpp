@@ -427,8 +427,11 @@ TEST_CASE("outside demo mode only the configured tokens work, hashed ones too, n
   CHECK(judge(call(port, "POST", "/api/v1/stores/2/sales", guess, lines_body({{1, 1}})), 401) ==
         "");
 
+  // Stopped first: every buffered access line is written by then.
+  CHECK(node.terminate().first == 0);
   auto log = node.output();
   CAPTURE(log);
+  REQUIRE(has_text(log, "\"status\":401"));
   CHECK(!has_text(log, hq_token));
   CHECK(!has_text(log, clerk_token));
   CHECK(!has_text(log, guess));
