@@ -536,8 +536,11 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
           [self, since, fail_start](std::vector<domain::stock_item>& items,
                                     std::vector<std::int64_t>& prices) {
             auto& state = self->state;
+            std::vector<std::pair<domain::product_id, std::int64_t>> priced;
+            priced.reserve(items.size());
             for (std::size_t i = 0; i < items.size(); ++i)
-              state.prices.emplace(items[i].product, prices[i]);
+              priced.emplace_back(items[i].product, prices[i]);
+            state.prices = domain::price_list{std::move(priced)};
             state.ledger.reload(std::move(items));
             if (state.published)
               state.ledger.mirror_version(&state.published->version());
@@ -618,7 +621,7 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       [self](caf::put_atom, domain::product_id product, std::int64_t price_cents) {
         // The catalogue's word: from now on this store sells at this price.
         auto& state = self->state;
-        state.prices[product] = price_cents;
+        state.prices.set(product, price_cents);
         state.ledger.add_product(product);
         notify_change(state);
         return true;

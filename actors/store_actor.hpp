@@ -5,6 +5,7 @@
 #include "actors/protocol.hpp"
 #include "actors/routing.hpp"
 #include "actors/views.hpp"
+#include "domain/product.hpp"
 #include "domain/stock.hpp"
 #include "domain/uuid.hpp"
 
@@ -60,7 +61,7 @@ struct store_state {
   database_actor db;
   store_settings settings;
   domain::stock_ledger ledger;
-  std::unordered_map<domain::product_id, std::int64_t> prices;
+  domain::price_list prices;
   stock_view rendered_stock;
   /// Where its stock view is published for reads on the HTTP threads; null
   /// without a board, and from the start of a hand-over on.

@@ -168,10 +168,19 @@ sigset_t block_stop_signals() {
   return signals;
 }
 
+/// Waits for SIGINT or SIGTERM. Meanwhile, once a second, hands the memory
+/// freed since back to the system (malloc_trim): a large store's stock is
+/// half a megabyte of JSON, rendered again after its changes, and glibc
+/// would otherwise keep what such blocks leave free resident for good
+/// (docs/benchmarks.md, memory).
 int wait_for_stop_signal(const sigset_t& signals) {
-  int received = 0;
-  sigwait(&signals, &received);
-  return received;
+  const timespec every_second{1, 0};
+  for (;;) {
+    int received = sigtimedwait(&signals, nullptr, &every_second);
+    if (received > 0)
+      return received;
+    malloc_trim(0);
+  }
 }
 
 int serve(const config::settings& settings, const persistence::database_url& url,

@@ -197,6 +197,9 @@ const sales_aggregate::cumulative& sales_aggregate::index() const {
   std::ranges::sort(built.products);
   built.products.erase(std::unique(built.products.begin(), built.products.end()),
                        built.products.end());
+  // It held one id per day and product before the duplicates went: kept for
+  // as long as the index, that is most of a large store's memory.
+  built.products.shrink_to_fit();
   const auto width = built.products.size();
   built.rows.resize((built.days.size() + 1) * width);
   built.sales_count.assign(built.days.size() + 1, 0);

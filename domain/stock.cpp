@@ -8,6 +8,7 @@ namespace comptoir::domain {
 stock_ledger::stock_ledger(std::vector<stock_item> items)
     : items_(std::move(items)), reserved_(items_.size(), 0) {
   std::ranges::sort(items_, {}, &stock_item::product);
+  items_.shrink_to_fit();
 }
 
 void stock_ledger::bump() {
@@ -19,7 +20,10 @@ void stock_ledger::bump() {
 void stock_ledger::reload(std::vector<stock_item> items) {
   items_ = std::move(items);
   std::ranges::sort(items_, {}, &stock_item::product);
+  // Loaded row by row: up to twice the capacity it needs, for the node's life.
+  items_.shrink_to_fit();
   reserved_.assign(items_.size(), 0);
+  reserved_.shrink_to_fit();
   bump();
 }
 

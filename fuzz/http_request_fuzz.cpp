@@ -139,14 +139,14 @@ void check_answer(const net::response& answer, const std::string& request_id) {
         value.find_first_of("\r\n") != std::string::npos)
       finding();
   if (answer.status < 400) {
-    if (leaks_internals(answer.body))
+    if (leaks_internals(net::payload(answer)))
       finding();
     return;
   }
   if (answer.content_type != "application/problem+json")
     finding();
   boost::system::error_code ec;
-  auto document = boost::json::parse(answer.body, ec);
+  auto document = boost::json::parse(net::payload(answer), ec);
   if (ec || !document.is_object())
     finding();
   auto& body = document.as_object();
@@ -186,7 +186,7 @@ void handle_one(http::request<http::string_body>& message, std::uint8_t selector
   state->api->handle(std::move(incoming), [seen, request_id](net::response answer) {
     if (state->trace)
       std::fprintf(stderr, "  answer: %u %s %s\n", answer.status, answer.content_type.c_str(),
-                   answer.body.substr(0, 300).c_str());
+                   std::string{net::payload(answer).substr(0, 300)}.c_str());
     if (++seen->replies > 1)
       finding(); // a responder is called once
     check_answer(answer, request_id);

@@ -242,14 +242,18 @@ struct api::impl {
         xs...);
   }
 
-  /// A read of versioned state: 200 with its ETag, or 304 when the client has it.
+  /// A read of versioned state: 200 with its ETag and `body` (or
+  /// `shared_body`, when set), or 304 when the client has it.
   static response versioned(const std::string& boot, const std::string& if_none_match,
-                            std::string body, std::uint64_t version) {
+                            std::string body, std::uint64_t version,
+                            std::shared_ptr<const std::string> shared_body = nullptr) {
     auto etag = "\"" + boot + "-" + std::to_string(version) + "\"";
     bool unchanged = client_has(if_none_match, etag);
     auto answer = json_ok(unchanged ? std::string{} : std::move(body));
     if (unchanged)
       answer.status = 304;
+    else
+      answer.shared_body = std::move(shared_body);
     answer.headers.emplace_back("ETag", std::move(etag));
     return answer;
   }
@@ -495,7 +499,8 @@ void api::impl::handle(request& incoming, responder& reply, request_labels& labe
                         below_reorder_only);
     if (!below_reorder_only && stock)
       if (auto view = stock->read(domain::location_id{*path_id}))
-        return reply(versioned(boot_id, incoming.if_none_match, view->body, view->version));
+        return reply(versioned(boot_id, incoming.if_none_match, {}, view->version,
+                               std::shared_ptr<const std::string>{view, &view->body}));
     return ask_cached(std::move(reply), incoming,
                       "There is no store " + std::to_string(*path_id) + ".", caf::get_atom_v,
                       actors::stock_atom_v, domain::location_id{*path_id}, below_reorder_only);

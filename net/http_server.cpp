@@ -310,7 +310,14 @@ private:
     server_->metrics.record(method_code_, answer.route, answer.status, latency);
     if (answer.status >= 400 || server_->settings.access_log)
       log_request(answer, latency);
-    auto out = std::make_shared<http::response<http::string_body>>();
+    // The message's body is a view of the answer's, which lives beside it
+    // until the write completes: a shared body is never copied.
+    struct outgoing {
+      response answer;
+      http::response<http::span_body<const char>> message;
+    };
+    auto held = std::make_shared<outgoing>();
+    auto* out = &held->message;
     out->version(11);
     out->result(answer.status);
     if (!answer.content_type.empty())
@@ -319,13 +326,15 @@ private:
     for (auto& [name, value] : answer.headers)
       out->set(name, value);
     out->keep_alive(keep_alive_ && !server_->stopping);
-    out->content_length(answer.body.size());
+    held->answer = std::move(answer);
+    auto bytes = payload(held->answer);
+    out->content_length(bytes.size());
     if (!head_)
-      out->body() = std::move(answer.body);
+      out->body() = {bytes.data(), bytes.size()};
     stream_.expires_after(server_->settings.read_timeout);
     http::async_write(stream_, *out,
-                      [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
-                        self->on_write(ec, out->keep_alive());
+                      [self = shared_from_this(), held](beast::error_code ec, std::size_t) {
+                        self->on_write(ec, held->message.keep_alive());
                       });
   }
 
@@ -350,7 +359,7 @@ private:
         {"status", answer.status},
         {"latency_us",
          std::chrono::duration_cast<std::chrono::microseconds>(latency).count()},
-        {"bytes", answer.body.size()},
+        {"bytes", payload(answer).size()},
     };
     if (answer.store != 0)
       line["store"] = answer.store;

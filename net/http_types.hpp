@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,9 @@ struct response {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  /// Sent instead of `body` when set: a body kept by a cache (a published
+  /// stock view) goes out as is, without a copy per response.
+  std::shared_ptr<const std::string> shared_body;
   std::vector<std::pair<std::string, std::string>> headers;
   /// Why this is an error, for the log line of the request only; never sent.
   std::string log_note;
@@ -47,6 +51,11 @@ struct response {
   std::int64_t store = 0;
   std::string_view role;
 };
+
+/// The bytes a response sends.
+inline std::string_view payload(const response& answer) {
+  return answer.shared_body ? std::string_view{*answer.shared_body} : std::string_view{answer.body};
+}
 
 /// Delivers the response of one request. Safe to call from any thread, once.
 using responder = std::function<void(response)>;

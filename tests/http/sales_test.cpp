@@ -191,6 +191,48 @@ TEST_CASE("concurrent returns on one sale never give back more than was sold") {
 
 // -- idempotency keys ---------------------------------------------------------
 
+TEST_CASE("a stock read after a sale's 201 shows the sale, while other clients keep the view hot") {
+  // Reads of an unchanged store are answered from the view its actor
+  // published; a sale must make that view stale before its 201 leaves.
+  auto node = fresh_node();
+  const auto port = node->port();
+  constexpr std::int64_t store = 2;
+  const auto clerk = clerk_of(store);
+  auto before = stock_of(port, store);
+  auto product = std::ranges::max_element(before, {}, [](const auto& line) {
+                   return line.second;
+                 })->first;
+  constexpr int sales = 40;
+  REQUIRE(before[product] >= sales);
+
+  std::atomic<int> hot_reads{0};
+  std::atomic<int> hot_failures{0};
+  // Stopped and joined however the test case ends.
+  std::vector<std::jthread> readers;
+  for (int r = 0; r < 2; ++r)
+    readers.emplace_back([&](std::stop_token stop) {
+      while (!stop.stop_requested())
+        ++(get(port, stock_target(store), clerk).status == 200 ? hot_reads : hot_failures);
+    });
+  std::set<std::string> etags;
+  for (int i = 1; i <= sales; ++i) {
+    REQUIRE(sell(port, store, clerk, lines_body({{product, 1}})).status == 201);
+    auto read = get(port, stock_target(store), clerk);
+    REQUIRE(read.status == 200);
+    std::int64_t on_hand = -1;
+    auto listed = json_body(read);
+    for (const auto& item : listed.at("items").as_array())
+      if (item.at("product_id").as_int64() == product)
+        on_hand = item.at("on_hand").as_int64();
+    CHECK(on_hand == before[product] - i);
+    // A new version, so a new ETag, after every sale.
+    CHECK(etags.insert(read.headers["etag"]).second);
+  }
+  readers.clear();
+  CHECK(hot_reads > 0);
+  CHECK(hot_failures == 0);
+}
+
 TEST_CASE("a sale and a return replayed with their key are answered again and made once") {
   auto node = fresh_node();
   const auto port = node->port();
