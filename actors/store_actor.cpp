@@ -503,8 +503,8 @@ void report(self_pointer self) {
 
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self, database_actor db,
                                  domain::location where, store_settings settings,
-                                 std::shared_ptr<const ownership_lease> lease,
-                                 metrics_link metrics, std::shared_ptr<stock_board> board) {
+                                 std::shared_ptr<const ownership_lease> lease, metrics_link metrics,
+                                 std::shared_ptr<stock_board> board) {
   auto& state = self->state;
   state.where = std::move(where);
   state.db = db;

@@ -109,7 +109,7 @@ struct store_state {
 /// (null: none), which must outlive it.
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self, database_actor db,
                                  domain::location where, store_settings settings,
-                                 std::shared_ptr<const ownership_lease> lease,
-                                 metrics_link metrics, std::shared_ptr<stock_board> board);
+                                 std::shared_ptr<const ownership_lease> lease, metrics_link metrics,
+                                 std::shared_ptr<stock_board> board);
 
 } // namespace comptoir::actors

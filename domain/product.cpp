@@ -13,8 +13,8 @@ price_list::price_list(std::vector<std::pair<product_id, std::int64_t>> entries)
 }
 
 void price_list::set(product_id product, std::int64_t price_cents) {
-  auto it = std::ranges::lower_bound(entries_, product, {},
-                                     &std::pair<product_id, std::int64_t>::first);
+  auto it =
+      std::ranges::lower_bound(entries_, product, {}, &std::pair<product_id, std::int64_t>::first);
   if (it != entries_.end() && it->first == product)
     it->second = price_cents;
   else
@@ -22,8 +22,8 @@ void price_list::set(product_id product, std::int64_t price_cents) {
 }
 
 std::int64_t price_list::at(product_id product) const {
-  auto it = std::ranges::lower_bound(entries_, product, {},
-                                     &std::pair<product_id, std::int64_t>::first);
+  auto it =
+      std::ranges::lower_bound(entries_, product, {}, &std::pair<product_id, std::int64_t>::first);
   if (it == entries_.end() || it->first != product)
     throw std::out_of_range("price_list: product " + std::to_string(product.value) +
                             " has no price");

@@ -17,9 +17,9 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <cstdio>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <random>
 #include <thread>

@@ -5,6 +5,7 @@
 #include "actors/errors.hpp"
 #include "actors/node.hpp"
 #include "actors/protocol.hpp"
+#include "actors/views.hpp"
 #include "persistence/demo_data.hpp"
 #include "persistence/location_repository.hpp"
 #include "persistence/migrations.hpp"
@@ -160,6 +161,30 @@ TEST_CASE_FIXTURE(node_fixture,
   // A list below the reorder points is rendered for its reader, never published.
   REQUIRE(ask(caf::get_atom_v, actors::stock_atom_v, store, true));
   CHECK(board.read(store)->body == after->body);
+}
+
+TEST_CASE("a stock view is the JSON of the ledger, byte for byte as a JSON library writes it") {
+  domain::stock_ledger ledger{{{domain::product_id{3}, 0, 4},
+                               {domain::product_id{1}, 9'000'000'000, 2},
+                               {domain::product_id{2}, 5, 5}}};
+  auto expected = [&](const char* key, std::int64_t id, bool below_only) {
+    json::array items;
+    for (const auto& item : ledger.items())
+      if (!below_only || item.on_hand < item.reorder_point)
+        items.push_back(json::object{{"product_id", item.product.value},
+                                     {"on_hand", item.on_hand},
+                                     {"reorder_point", item.reorder_point}});
+    return json::serialize(
+        json::object{{key, id}, {"version", ledger.version()}, {"items", std::move(items)}});
+  };
+  const domain::location store{domain::location_id{7}, domain::location_kind::store, "S", "C"};
+  const domain::location centre{domain::location_id{8}, domain::location_kind::warehouse, "W",
+                                "C"};
+  CHECK(actors::render_stock(store, ledger, false) == expected("store_id", 7, false));
+  CHECK(actors::render_stock(store, ledger, true) == expected("store_id", 7, true));
+  CHECK(actors::render_stock(centre, ledger, false) == expected("warehouse_id", 8, false));
+  CHECK(actors::render_stock(store, domain::stock_ledger{}, false) ==
+        R"({"store_id":7,"version":1,"items":[]})");
 }
 
 TEST_CASE("a published stock view is not read once the node's lease has lapsed") {

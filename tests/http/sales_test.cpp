@@ -199,9 +199,8 @@ TEST_CASE("a stock read after a sale's 201 shows the sale, while other clients k
   constexpr std::int64_t store = 2;
   const auto clerk = clerk_of(store);
   auto before = stock_of(port, store);
-  auto product = std::ranges::max_element(before, {}, [](const auto& line) {
-                   return line.second;
-                 })->first;
+  auto product =
+      std::ranges::max_element(before, {}, [](const auto& line) { return line.second; })->first;
   constexpr int sales = 40;
   REQUIRE(before[product] >= sales);
 
