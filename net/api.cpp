@@ -74,7 +74,7 @@ response web_file(const web_asset& file, std::string_view if_none_match) {
   if (client_has(if_none_match, file.etag))
     answer.status = 304;
   else
-    answer.body = file.body;
+    answer.shared_body = file.body;
   answer.headers.emplace_back("ETag", file.etag);
   answer.headers.emplace_back("Cache-Control", "no-cache");
   answer.headers.emplace_back("X-Content-Type-Options", "nosniff");
@@ -428,8 +428,13 @@ void api::impl::handle(request& incoming, responder& reply, request_labels& labe
   }
   case route_id::health_live:
     return reply(json_ok(R"({"status":"ok"})"));
-  case route_id::openapi:
-    return reply(json_ok(std::string{openapi_document()}));
+  case route_id::openapi: {
+    // Built once, then shared by every response that sends it.
+    static const auto document = std::make_shared<const std::string>(openapi_document());
+    auto answer = json_ok({});
+    answer.shared_body = document;
+    return reply(std::move(answer));
+  }
   case route_id::metrics:
     return scrape(std::move(reply), id);
   case route_id::health_ready:

@@ -63,7 +63,7 @@ void web_assets::add(std::string_view name, std::string body) {
   web_asset asset;
   asset.etag = etag_of(body);
   asset.content_type = std::string{content_type_of(name)};
-  asset.body = std::move(body);
+  asset.body = std::make_shared<const std::string>(std::move(body));
   files_.insert_or_assign(std::string{name}, std::move(asset));
 }
 

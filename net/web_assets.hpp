@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,8 @@ struct embedded_file {
 const std::vector<embedded_file>& embedded_web_files();
 
 struct web_asset {
-  std::string body;
+  /// Shared with every response that sends it: never copied per request.
+  std::shared_ptr<const std::string> body;
   std::string content_type;
   /// Strong, from the content: the same file has the same ETag on every node.
   std::string etag;

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -59,10 +60,17 @@ std::string make_workdir() {
 pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
             const std::string& workdir, const std::string& log, bool append = false) {
   auto binary = comptoir_binary();
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0)
     throw std::runtime_error("fork failed");
   if (pid == 0) {
+    // A test that dies without unwinding (std::terminate, a signal) takes
+    // its nodes with it instead of leaving them running. The signal comes
+    // when the forking thread ends: tests start nodes from their own thread.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent)
+      ::_exit(127);
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);

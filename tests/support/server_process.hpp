@@ -28,7 +28,8 @@ run_result run_comptoir(const std::vector<std::string>& args,
 /// `comptoir serve` on a free port, in a private working directory, on the
 /// database of COMPTOIR_TEST_DATABASE_URL; stopped (SIGTERM, then SIGKILL)
 /// when destroyed. Once stopped, it can be started again on the same port and
-/// database, as an operator restarts a crashed node.
+/// database, as an operator restarts a crashed node. Killed (SIGKILL) if the
+/// thread that started it ends first: start nodes from the test's own thread.
 class server_process {
 public:
   explicit server_process(std::map<std::string, std::string> env = {});
