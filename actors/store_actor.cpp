@@ -540,7 +540,8 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
             priced.reserve(items.size());
             for (std::size_t i = 0; i < items.size(); ++i)
               priced.emplace_back(items[i].product, prices[i]);
-            state.prices = domain::price_list{std::move(priced)};
+            state.prices = {priced.begin(), priced.end()};
+            state.prices.shrink_to_fit();
             state.ledger.reload(std::move(items));
             if (state.published)
               state.ledger.mirror_version(&state.published->version());
@@ -621,7 +622,7 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       [self](caf::put_atom, domain::product_id product, std::int64_t price_cents) {
         // The catalogue's word: from now on this store sells at this price.
         auto& state = self->state;
-        state.prices.set(product, price_cents);
+        state.prices.insert_or_assign(product, price_cents);
         state.ledger.add_product(product);
         notify_change(state);
         return true;

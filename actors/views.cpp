@@ -177,8 +177,6 @@ const std::shared_ptr<const stock_snapshot>& stock_view::of(const domain::locati
     return current_;
   }
   ++misses_;
-  // Dropped first: the old rendering and the new one are not both held.
-  current_.reset();
   current_ = std::make_shared<const stock_snapshot>(
       stock_snapshot{render_stock(where, ledger, false), ledger.version()});
   return current_;

@@ -1,34 +1,8 @@
 #include "domain/product.hpp"
 
 #include <algorithm>
-#include <stdexcept>
-#include <string>
 
 namespace comptoir::domain {
-
-price_list::price_list(std::vector<std::pair<product_id, std::int64_t>> entries)
-    : entries_(std::move(entries)) {
-  std::ranges::sort(entries_, {}, &std::pair<product_id, std::int64_t>::first);
-  entries_.shrink_to_fit();
-}
-
-void price_list::set(product_id product, std::int64_t price_cents) {
-  auto it =
-      std::ranges::lower_bound(entries_, product, {}, &std::pair<product_id, std::int64_t>::first);
-  if (it != entries_.end() && it->first == product)
-    it->second = price_cents;
-  else
-    entries_.insert(it, {product, price_cents});
-}
-
-std::int64_t price_list::at(product_id product) const {
-  auto it =
-      std::ranges::lower_bound(entries_, product, {}, &std::pair<product_id, std::int64_t>::first);
-  if (it == entries_.end() || it->first != product)
-    throw std::out_of_range("price_list: product " + std::to_string(product.value) +
-                            " has no price");
-  return it->second;
-}
 
 void apply(product& item, const product_patch& patch) {
   if (patch.set_name)

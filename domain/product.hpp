@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace comptoir::domain {
@@ -23,22 +22,6 @@ struct product {
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, product& x) {
   return f(x.id, x.sku, x.name, x.category, x.description, x.price_cents);
 }
-
-/// The unit prices a location sells at, by product: a sorted vector, about a
-/// third of a hash map's memory (a store of 10,000 products, times 100).
-class price_list {
-public:
-  price_list() = default;
-  /// Any order; one entry per product.
-  explicit price_list(std::vector<std::pair<product_id, std::int64_t>> entries);
-  /// Sets a product's price, adding the product if it is new.
-  void set(product_id product, std::int64_t price_cents);
-  /// The price of a listed product; std::out_of_range for any other.
-  std::int64_t at(product_id product) const;
-
-private:
-  std::vector<std::pair<product_id, std::int64_t>> entries_;
-};
 
 /// A change to a product: only the fields whose flag is set change. The SKU
 /// never changes (tills and labels know products by it).

@@ -213,19 +213,6 @@ TEST_CASE("a mirrored version follows every change, and stops when detached") {
   CHECK(ledger.version() > last);
 }
 
-TEST_CASE("a price list finds, changes and adds prices by product") {
-  price_list prices{{{product_id{9}, 900}, {product_id{2}, 200}, {product_id{5}, 500}}};
-  CHECK(prices.at(product_id{2}) == 200);
-  CHECK(prices.at(product_id{9}) == 900);
-  CHECK_THROWS_AS(prices.at(product_id{3}), std::out_of_range);
-  prices.set(product_id{5}, 550);
-  prices.set(product_id{3}, 300);
-  CHECK(prices.at(product_id{5}) == 550);
-  CHECK(prices.at(product_id{3}) == 300);
-  CHECK(prices.at(product_id{2}) == 200);
-  CHECK(prices.at(product_id{9}) == 900);
-}
-
 TEST_CASE("a ledger knows which products it holds") {
   stock_ledger ledger{{{product_id{4}, 1, 0}}};
   CHECK(ledger.holds(product_id{4}));
