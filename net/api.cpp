@@ -39,6 +39,13 @@ response json_ok(std::string body) {
   return json_answer(200, std::move(body));
 }
 
+/// 200 with a body kept by a cache, sent as is: no copy per response.
+response json_shared(std::shared_ptr<const std::string> body) {
+  auto answer = json_ok({});
+  answer.shared_body = std::move(body);
+  return answer;
+}
+
 /// The page's Content-Security-Policy: its own files only, no inline script
 /// or style, never framed (net/web/ follows it; docs/web.md).
 constexpr std::string_view page_policy =
@@ -237,23 +244,21 @@ struct api::impl {
     ask<actors::rendered>(
         std::move(reply), incoming.request_id, std::move(not_found_detail),
         [boot = boot_id, if_none_match = incoming.if_none_match](actors::rendered& view) {
-          return versioned(boot, if_none_match, std::move(view.body), view.version);
+          return versioned(boot, if_none_match, view.version, json_ok(std::move(view.body)));
         },
         xs...);
   }
 
-  /// A read of versioned state: 200 with its ETag and `body` (or
-  /// `shared_body`, when set), or 304 when the client has it.
+  /// A read of versioned state: `answer` (a 200) with its ETag, or 304
+  /// without a body when the client has this version.
   static response versioned(const std::string& boot, const std::string& if_none_match,
-                            std::string body, std::uint64_t version,
-                            std::shared_ptr<const std::string> shared_body = nullptr) {
+                            std::uint64_t version, response answer) {
     auto etag = "\"" + boot + "-" + std::to_string(version) + "\"";
-    bool unchanged = client_has(if_none_match, etag);
-    auto answer = json_ok(unchanged ? std::string{} : std::move(body));
-    if (unchanged)
+    if (client_has(if_none_match, etag)) {
       answer.status = 304;
-    else
-      answer.shared_body = std::move(shared_body);
+      answer.body.clear();
+      answer.shared_body.reset();
+    }
     answer.headers.emplace_back("ETag", std::move(etag));
     return answer;
   }
@@ -431,9 +436,7 @@ void api::impl::handle(request& incoming, responder& reply, request_labels& labe
   case route_id::openapi: {
     // Built once, then shared by every response that sends it.
     static const auto document = std::make_shared<const std::string>(openapi_document());
-    auto answer = json_ok({});
-    answer.shared_body = document;
-    return reply(std::move(answer));
+    return reply(json_shared(document));
   }
   case route_id::metrics:
     return scrape(std::move(reply), id);
@@ -504,8 +507,8 @@ void api::impl::handle(request& incoming, responder& reply, request_labels& labe
                         below_reorder_only);
     if (!below_reorder_only && stock)
       if (auto view = stock->read(domain::location_id{*path_id}))
-        return reply(versioned(boot_id, incoming.if_none_match, {}, view->version,
-                               std::shared_ptr<const std::string>{view, &view->body}));
+        return reply(versioned(boot_id, incoming.if_none_match, view->version,
+                               json_shared({view, &view->body})));
     return ask_cached(std::move(reply), incoming,
                       "There is no store " + std::to_string(*path_id) + ".", caf::get_atom_v,
                       actors::stock_atom_v, domain::location_id{*path_id}, below_reorder_only);
